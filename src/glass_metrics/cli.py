@@ -1,0 +1,162 @@
+"""The ``glass-metrics`` command: parses arguments, calls the package, prints the outcome.
+
+Every command exits 0 on success, 1 when it ran but found errors (``check``), and 2 on
+bad input, printing one line that names what was wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from glass_metrics.config import DEFAULT_OUT
+from glass_metrics.errors import GlassMetricsError
+
+log = logging.getLogger("glass_metrics.cli")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose - args.quiet)
+    try:
+        return int(args.handler(args) or 0)
+    except GlassMetricsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _configure_logging(level: int) -> None:
+    chosen = {-1: logging.WARNING, 0: logging.INFO}.get(level, logging.DEBUG if level > 0 else 40)
+    logging.basicConfig(level=chosen, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(logging.WARNING)
+    logging.getLogger("glass_metrics").setLevel(chosen)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="glass-metrics", description=__doc__.splitlines()[0])
+    parser.add_argument("-q", "--quiet", action="count", default=0, help="less output")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more output")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("simulate", help="simulate the float-glass line into Parquet files")
+    p.add_argument("--out", type=Path, required=True, help="folder for the dataset")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--scenario", default="none", help="drift scenario (default: none)")
+    p.add_argument("--days", type=int, default=None, help="days of production stream")
+    p.set_defaults(handler=_simulate)
+
+    p = sub.add_parser("train", help="train a reference model and export it to ONNX")
+    p.add_argument("model", choices=["lstm", "gnn"])
+    p.add_argument("--data", type=Path, required=True, help="folder written by simulate")
+    p.add_argument("--onnx", type=Path, default=None, help="default: models/<model>.onnx")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="metrics folder")
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--run-name", default=None)
+    p.set_defaults(handler=_train)
+
+    p = sub.add_parser("score", help="metrics for a predictions file (Parquet or CSV)")
+    p.add_argument("file", type=Path)
+    p.add_argument("--task", choices=["regression", "binary"], required=True)
+    p.add_argument("--format", choices=["json", "table"], default="table")
+    p.add_argument("--threshold", type=float, default=0.5, help="binary decision threshold")
+    p.add_argument("--y-true", default="y_true", help="binary label column")
+    p.add_argument("--y-score", default="y_score", help="binary score column")
+    p.add_argument("--outputs", nargs="+", default=None,
+                   help="regression outputs (columns true_<o>, pred_<o>); default: all pairs")
+    p.add_argument("--true-prefix", default="true_")
+    p.add_argument("--pred-prefix", default="pred_")
+    p.add_argument("--chunk-rows", type=int, default=1_000_000)
+    p.set_defaults(handler=_score)
+
+    p = sub.add_parser("check", help="consistency checks over JSON summaries and .prom files")
+    p.add_argument("path", type=Path)
+    p.set_defaults(handler=_check)
+
+    p = sub.add_parser("evaluate", help="evaluate an ONNX model and publish to every sink")
+    p.add_argument("model", choices=["lstm", "gnn"])
+    p.add_argument("--model", dest="model_path", type=Path, required=True, help="ONNX file")
+    p.add_argument("--data", type=Path, required=True, help="folder written by simulate")
+    p.add_argument("--split", default="test")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.add_argument("--batch-size", type=int, default=1024)
+    p.set_defaults(handler=_evaluate)
+
+    p = sub.add_parser("demo", help="simulate, train, evaluate and publish, end to end")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.add_argument("--workdir", type=Path, default=Path("."),
+                   help="where data/ and models/ go (default: current folder)")
+    p.add_argument("--size", choices=["small", "full"], default="full")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(handler=_demo)
+    return parser
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from glass_metrics.plant.simulator import simulate
+
+    manifest = simulate(args.out, seed=args.seed, scenario=args.scenario, days=args.days)
+    print(f"wrote {args.out} (scenario {manifest['scenario']}, seed {manifest['seed']})")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from glass_metrics.api import train
+
+    onnx_path = args.onnx or Path("models") / f"{args.model}.onnx"
+    report = train(args.model, args.data, onnx_path=onnx_path, out=args.out,
+                   epochs=args.epochs, seed=args.seed, run_name=args.run_name)
+    for name, value in report.items():
+        print(f"{name:>28}: {value}")
+    return 0
+
+
+def _score(args: argparse.Namespace) -> int:
+    from glass_metrics.scoring import format_table, score_file
+
+    report = score_file(args.file, task=args.task, threshold=args.threshold,
+                        y_true=args.y_true, y_score=args.y_score, outputs=args.outputs,
+                        true_prefix=args.true_prefix, pred_prefix=args.pred_prefix,
+                        chunk_rows=args.chunk_rows)
+    print(json.dumps(report, indent=2) if args.format == "json" else format_table(report))
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from glass_metrics.checking import check_path
+
+    findings = check_path(args.path)
+    for finding in findings:
+        print(finding)
+    errors = sum(f.severity == "error" for f in findings)
+    print(f"{len(findings)} findings, {errors} errors")
+    return 1 if errors else 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from glass_metrics.api import evaluate
+    from glass_metrics.report import format_result
+
+    result = evaluate(args.model, args.model_path, args.data, split=args.split, out=args.out,
+                      batch_size=args.batch_size, progress=sys.stderr.isatty())
+    print(format_result(result))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from glass_metrics.demo import run_demo
+
+    run_demo(out=args.out, workdir=args.workdir, size=args.size, seed=args.seed)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
