@@ -1,0 +1,221 @@
+"""Regression over k outputs: MSE, MAE, RMSE and R2 per output and uniformly averaged.
+
+The state is a handful of float64 sums per output, so chunks and partitions merge exactly
+(up to floating-point rounding) into what one pass over all the data gives.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from glass_metrics.metrics._common import (
+    BLOCK_ROWS,
+    MetricInputError,
+    as_2d,
+    blocks,
+    check_same_length,
+    find_nonfinite,
+    raise_problems,
+    undefined,
+)
+from glass_metrics.metrics.intervals import mean_se, normal
+from glass_metrics.metrics.types import Finding, MetricValue
+
+REGRESSION_METRICS = ("mse", "mae", "rmse", "r2_score")
+_SUMS = ("s_t", "s_tt", "s_d2", "s_abs", "s_d4")
+
+MSE_METHOD = "normal approximation on squared errors"
+MAE_METHOD = "normal approximation on absolute errors"
+RMSE_METHOD = "square root of the MSE interval"
+R2_METHOD = "from the MSE interval, target variance held fixed"
+AVERAGE_METHOD = "mean of per-output bounds (conservative)"
+
+
+@dataclass
+class RegressionResult:
+    """Figures of one regression evaluation.
+
+    ``overall`` holds the uniform average over outputs of each metric in
+    :data:`REGRESSION_METRICS`; ``per_output`` the same figures for each output.
+    """
+
+    overall: dict[str, MetricValue]
+    per_output: dict[str, dict[str, MetricValue]]
+    findings: list[Finding] = field(default_factory=list)
+
+
+class RegressionState:
+    """Sufficient statistics of k-output regression errors; update, merge, compute.
+
+    Per output it keeps the sums of the (shifted) target and its square, and of the squared,
+    absolute and fourth-power errors, all in float64 whatever the input dtype. The target is
+    shifted by its first observed value so that R2 stays accurate when the mean is large.
+    """
+
+    def __init__(self, outputs: Sequence[str] = ("y",)) -> None:
+        self.outputs = [str(o) for o in outputs]
+        if not self.outputs or len(set(self.outputs)) != len(self.outputs):
+            raise MetricInputError(f"'outputs': expected distinct names, got {self.outputs!r}")
+        k = len(self.outputs)
+        self.n = 0
+        self.shift = np.zeros(k)
+        for name in _SUMS:
+            setattr(self, name, np.zeros(k))
+
+    def __len__(self) -> int:
+        return self.n
+
+    def update(self, y_true: Any, y_pred: Any) -> RegressionState:
+        """Add samples of shape (n, k), or (n,) for one output; returns ``self``."""
+        k = len(self.outputs)
+        t = as_2d(y_true, "y_true", k)
+        p = as_2d(y_pred, "y_pred", k)
+        check_same_length(t, p, ("y_true", "y_pred"))
+        raise_problems(find_nonfinite(t, "y_true") + find_nonfinite(p, "y_pred"))
+        if len(t) == 0:
+            return self
+
+        if self.n == 0:
+            self.shift = t[0].astype(np.float64)
+        for sl in blocks(len(t)):
+            self._update_block(t[sl], p[sl])
+        self.n += len(t)
+        return self
+
+    def _update_block(self, t: np.ndarray, p: np.ndarray) -> None:
+        rows = len(t)
+        ones = _ones(rows)
+        tc = np.subtract(t, self.shift, dtype=np.float64)
+        d = np.subtract(p, t, dtype=np.float64)
+
+        self.s_t += ones @ tc
+        np.multiply(tc, tc, out=tc)
+        self.s_tt += ones @ tc
+        self.s_abs += ones @ np.abs(d, out=tc)
+        np.multiply(d, d, out=d)
+        self.s_d2 += ones @ d
+        self.s_d4 += ones @ np.multiply(d, d, out=tc)
+
+    def merge(self, other: RegressionState) -> RegressionState:
+        """Add ``other``'s samples into this state (which is returned); ``other`` is unchanged."""
+        if other.outputs != self.outputs:
+            raise MetricInputError(
+                f"cannot merge states over outputs {other.outputs!r} into {self.outputs!r}"
+            )
+        if other.n == 0:
+            return self
+        if self.n == 0:
+            self.shift = other.shift.copy()
+
+        delta = other.shift - self.shift
+        self.s_tt += other.s_tt + 2 * delta * other.s_t + other.n * delta * delta
+        self.s_t += other.s_t + other.n * delta
+        for name in ("s_d2", "s_abs", "s_d4"):
+            getattr(self, name)[:] += getattr(other, name)
+        self.n += other.n
+        return self
+
+    def compute(self) -> RegressionResult:
+        """Every figure with its interval; raises ``MetricInputError`` when there is no sample."""
+        if self.n == 0:
+            raise MetricInputError("no samples: regression metrics need at least one")
+        findings: list[Finding] = []
+        per_output = {
+            name: self._output_figures(j, name, findings) for j, name in enumerate(self.outputs)
+        }
+        overall = _average(per_output, self.n, findings)
+        return RegressionResult(overall, per_output, findings)
+
+    def _output_figures(self, j: int, name: str, findings: list[Finding]) -> dict[str, MetricValue]:
+        n = self.n
+        mse = self.s_d2[j] / n
+        mae = self.s_abs[j] / n
+        mse_ci = normal(mse, mean_se(self.s_d2[j], self.s_d4[j], n), 0.0)
+        mae_ci = normal(mae, mean_se(self.s_abs[j], self.s_d2[j], n), 0.0)
+        rmse_ci = (math.sqrt(mse_ci[0]), math.sqrt(mse_ci[1]))
+        figures = {
+            "mse": MetricValue(float(mse), n, *mse_ci, MSE_METHOD),
+            "mae": MetricValue(float(mae), n, *mae_ci, MAE_METHOD),
+            "rmse": MetricValue(math.sqrt(mse), n, *rmse_ci, RMSE_METHOD),
+        }
+
+        sst = float(self.s_tt[j] - self.s_t[j] ** 2 / n)
+        if sst <= 1e-12 * float(self.s_tt[j]) or sst <= 0.0:
+            reason = f"the target of output {name!r} is constant over {n} samples"
+            figures["r2_score"] = undefined(f"r2_score[{name}]", n, reason, findings)
+        else:
+            r2_ci = (1 - mse_ci[1] * n / sst, 1 - mse_ci[0] * n / sst)
+            figures["r2_score"] = MetricValue(1 - self.s_d2[j] / sst, n, *r2_ci, R2_METHOD)
+        return figures
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form of the state; :meth:`from_dict` restores it exactly."""
+        sums = {name: getattr(self, name).tolist() for name in _SUMS}
+        return {
+            "kind": "regression",
+            "outputs": self.outputs,
+            "n": self.n,
+            "shift": self.shift.tolist(),
+            "sums": sums,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RegressionState:
+        """The state written by :meth:`to_dict`."""
+        if data.get("kind") != "regression":
+            raise MetricInputError(f"expected a regression state, got kind {data.get('kind')!r}")
+        state = cls(data["outputs"])
+        state.n = int(data["n"])
+        state.shift = np.asarray(data["shift"], dtype=np.float64)
+        for name in _SUMS:
+            setattr(state, name, np.asarray(data["sums"][name], dtype=np.float64))
+        return state
+
+
+def _ones(rows: int, _cache: dict[int, np.ndarray] = {}) -> np.ndarray:  # noqa: B006
+    """A cached float64 vector of ones: sums over rows become one BLAS matrix-vector product."""
+    if rows not in _cache:
+        if len(_cache) > 8:
+            _cache.clear()
+        _cache[rows] = np.ones(rows)
+    return _cache[rows]
+
+
+def _average(
+    per_output: dict[str, dict[str, MetricValue]], n: int, findings: list[Finding]
+) -> dict[str, MetricValue]:
+    """Uniform average over the outputs on which each metric is defined."""
+    overall = {}
+    for metric in REGRESSION_METRICS:
+        values = [figs[metric] for figs in per_output.values()]
+        defined = [v for v in values if math.isfinite(v.value)]
+        if not defined:
+            overall[metric] = undefined(metric, n, "undefined on every output", findings)
+            continue
+        if len(defined) < len(values):
+            missing = [o for o, figs in per_output.items() if not math.isfinite(figs[metric].value)]
+            findings.append(
+                Finding(
+                    "info",
+                    "partial-average",
+                    f"{metric} averages {len(defined)} of {len(values)} outputs; "
+                    f"undefined on {', '.join(missing)}",
+                    metric,
+                )
+            )
+        overall[metric] = MetricValue(
+            float(np.mean([v.value for v in defined])),
+            n,
+            float(np.mean([v.ci_low for v in defined])),
+            float(np.mean([v.ci_high for v in defined])),
+            AVERAGE_METHOD if len(per_output) > 1 else defined[0].method,
+        )
+    return overall
+
+
+__all__ = ["BLOCK_ROWS", "REGRESSION_METRICS", "RegressionResult", "RegressionState"]
