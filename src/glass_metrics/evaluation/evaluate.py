@@ -19,6 +19,7 @@ from glass_metrics.errors import DataError, ModelError
 from glass_metrics.evaluation.onnx_model import LoadedModel, check_input, predict
 from glass_metrics.evaluation.result import EvaluationResult
 from glass_metrics.metrics import BinaryState, CalibrationState, RegressionState, check_consistency
+from glass_metrics.metrics.intervals import wilson
 from glass_metrics.metrics.types import Finding, MetricValue
 from glass_metrics.plant import datasets
 
@@ -140,15 +141,13 @@ def _evaluate_gnn(model, frame, manifest, path, *, batch_size, progress) -> dict
 
 def _detection_rates(y, detected, groups) -> dict[str, dict[str, MetricValue]]:
     """Recall of the anomalies in each group (zone of the faulty sensor, or anomaly kind)."""
-    from glass_metrics.metrics import wilson_interval
-
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for group, hit in zip(groups[y == 1], detected[y == 1], strict=True):
         counts[str(group)][0] += 1
         counts[str(group)][1] += int(hit)
     rates = {}
     for group, (n, hits) in sorted(counts.items()):
-        low, high = wilson_interval(hits, n)
+        low, high = wilson(hits, n)
         rates[group] = {"recall": MetricValue(hits / n, n, low, high, "wilson")}
     return rates
 
