@@ -270,3 +270,14 @@ def test_every_figure_identical_in_all_four(published, kind):
         for seen in (from_json, from_prom, from_mlflow):
             assert _same(seen, m.value), name
         assert _same(event.value, float(np.float32(m.value))), name
+
+
+def test_mlflow_metrics_logged_in_batches(published, monkeypatch):
+    from glass_metrics.sinks import mlflow_run
+
+    root, _ = published
+    monkeypatch.setattr(mlflow_run, "BATCH_SIZE", 4)
+    result = lstm_result(5)
+    run = MlflowClient(tracking_uri(root)).get_run(write_mlflow(result, root))
+    assert run.data.metrics == {k: v for k, v in run_figures(result).items() if math.isfinite(v)}
+    assert len(run.data.metrics) > 4
