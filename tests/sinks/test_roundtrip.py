@@ -19,7 +19,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from glass_metrics.config import OutputLayout, tracking_uri
 from glass_metrics.sinks import SINKS, publish
-from glass_metrics.sinks.mlflow_run import run_figures, run_params, write_mlflow
+from glass_metrics.sinks.mlflow_run import _json_ready, run_figures, run_params, write_mlflow
 from glass_metrics.sinks.tensorboard import scalar_tags
 
 KINDS = {"lstm": lstm_result, "gnn": gnn_result}
@@ -152,12 +152,17 @@ def test_mlflow_runs_hold_figures_params_tags_artifacts(published, kind):
         ]
 
 
-def test_mlflow_artifact_is_the_result_json(published, tmp_path):
+@pytest.mark.parametrize("index", [1, 3])
+def test_mlflow_artifact_is_the_result_json(published, tmp_path, index):
     root, runs = published
-    result, where = runs[1]
+    result, where = runs[index]
     client = MlflowClient(tracking_uri(root))
     local = client.download_artifacts(where["mlflow"], "evaluation_result.json", str(tmp_path))
-    assert json.loads(open(local).read()) == result.to_dict()
+    text = open(local).read()
+    assert "NaN" not in text
+    assert json.loads(text) == json.loads(json.dumps(_json_ready(result.to_dict())))
+    if result.kind == "gnn":
+        assert json.loads(text)["curves"]["pr"]["precision"][-1] is None
 
 
 def test_mlflow_run_fails_visibly(published):

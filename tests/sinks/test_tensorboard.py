@@ -61,3 +61,22 @@ def test_scalar_tags_by_split_group():
     assert "production_ci95/mse_high" in tags
     assert "production_defect/cracks/r2_score" in tags
     assert tags["production/n_samples"] == 1201.0
+
+
+def test_counts_from_the_curve_complete_with_the_confusion_matrix():
+    pr = {
+        "precision": [0.5, 0.0, math.nan],
+        "recall": [1.0, 0.0, 0.0],
+        "tp": [4, 0, 0],
+        "fp": [4, 2, 0],
+    }
+    arrays = pr_curve_arrays({"pr": pr, "confusion": {"tp": 3, "fn": 1}}, 10)
+    assert arrays["fp"].tolist() == [4, 2, 0]
+    assert arrays["fn"].tolist() == [0, 4, 4]
+    assert arrays["tn"].tolist() == [2, 4, 6]
+
+
+def test_undefined_precision_means_no_false_positives():
+    result = gnn_result(1)
+    arrays = pr_curve_arrays(result.curves, result.n_samples)
+    assert arrays["tp"][-1] == 0 and arrays["fp"][-1] == 0

@@ -10,7 +10,8 @@ The run is named ``<split>-<sequence>`` and holds, all at step = sequence:
 - tags ``kind``, ``findings`` (their count), ``findings_error`` (errors among them) and
   ``undefined_metrics`` (comma-separated names of figures that are NaN: MLflow would store
   them, but its UI cannot plot them, so they are left out of the metrics);
-- artifacts ``evaluation_result.json`` (the full result) and ``model/<file>.onnx``.
+- artifacts ``evaluation_result.json`` (the full result, NaN written as null) and
+  ``model/<file>.onnx``.
 
 The run ends FINISHED, or FAILED if anything raises while it is being filled.
 """
@@ -23,7 +24,9 @@ import math
 import re
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from glass_metrics.evaluation.result import EvaluationResult
 from glass_metrics.sinks.mlflow_store import client_for, ensure_experiment
@@ -37,6 +40,17 @@ BATCH_SIZE = 1000
 def _key(text: str) -> str:
     """``text`` restricted to the characters MLflow allows in a metric key."""
     return re.sub(r"[^\w\-. /]", "_", text)
+
+
+def _json_ready(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by None (JSON has no NaN)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    return value
 
 
 def run_figures(result: EvaluationResult) -> dict[str, float]:
@@ -91,7 +105,7 @@ def _log_content(client, run_id: str, result: EvaluationResult, onnx_path) -> No
 
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "evaluation_result.json"
-        report.write_text(json.dumps(result.to_dict(), indent=2, allow_nan=False))
+        report.write_text(json.dumps(_json_ready(result.to_dict()), indent=2, allow_nan=False))
         client.log_artifact(run_id, str(report))
     if onnx_path is not None:
         client.log_artifact(run_id, str(onnx_path), artifact_path="model")

@@ -139,7 +139,8 @@ class _StateCollector:
             name = _name(metric)
             self._family(name, f"{about}; latest evaluation").add_metric(base, _float(value))
             for bound, x in (("low", low), ("high", high)):
-                fam = self._family(f"{name}_ci95_{bound}", f"{bound} bound of the 95% interval")
+                about_ci = f"{bound.capitalize()} bound of the 95% interval of {metric}"
+                fam = self._family(f"{name}_ci95_{bound}", about_ci)
                 fam.add_metric(base, _float(x))
 
         for dim, members in st["breakdowns"].items():

@@ -58,11 +58,12 @@ def scalar_tags(result: EvaluationResult) -> dict[str, float]:
 def pr_curve_arrays(curves: Mapping[str, Any], n_samples: int) -> dict[str, np.ndarray] | None:
     """The six arrays TensorBoard's raw PR curve needs, or None if there is no PR curve.
 
-    Counts are taken from ``curves["pr"]`` when it carries them (``tp``, ``fp``, ``tn``,
-    ``fn`` lists). Otherwise they are derived from precision and recall with the number of
-    positives from ``curves["confusion"]`` (``tp + fn``); without it the counts are NaN and
-    only the curve itself is meaningful. Curves longer than 127 points are thinned evenly,
-    keeping both ends.
+    Counts are taken from ``curves["pr"]`` when it carries them (``tp`` and ``fp`` lists,
+    optionally ``tn`` and ``fn``). Otherwise they are derived from precision and recall with
+    the number of positives from ``curves["confusion"]`` (``tp + fn``); where precision is
+    0 the false positives are not recoverable and are written as 0. Without positives the
+    derived counts are NaN and only the curve itself is meaningful. Curves longer than 127
+    points are thinned evenly, keeping both ends.
     """
     pr = curves.get("pr")
     if not pr:
@@ -77,18 +78,29 @@ def pr_curve_arrays(curves: Mapping[str, Any], n_samples: int) -> dict[str, np.n
 
 
 def _pr_counts(pr, confusion, precision, recall, n_samples) -> dict[str, np.ndarray]:
-    if all(k in pr for k in ("tp", "fp", "tn", "fn")):
-        return {k: np.asarray(pr[k], dtype=np.float64) for k in ("tp", "fp", "tn", "fn")}
+    def given(key: str) -> np.ndarray | None:
+        return np.asarray(pr[key], dtype=np.float64) if key in pr else None
 
-    if not all(k in confusion for k in ("tp", "fn")):
-        nan = np.full_like(precision, math.nan)
-        return {"tp": nan, "fp": nan, "tn": nan, "fn": nan}
+    positives = math.nan
+    if "tp" in confusion and "fn" in confusion:
+        positives = float(confusion["tp"]) + float(confusion["fn"])
 
-    positives = float(confusion["tp"]) + float(confusion["fn"])
-    tp = recall * positives
-    with np.errstate(divide="ignore", invalid="ignore"):
-        fp = np.where(precision > 0, tp / precision - tp, 0.0)
-    return {"tp": tp, "fp": fp, "tn": (n_samples - positives) - fp, "fn": positives - tp}
+    tp, fp = given("tp"), given("fp")
+    if tp is None or fp is None:
+        tp = recall * positives
+        # Where precision is 0 or undefined the false positives cannot be recovered; 0 is
+        # exact when nothing is predicted positive (precision undefined).
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fp = np.where(precision > 0, tp / precision - tp, 0.0)
+        fp = np.where(np.isnan(tp), math.nan, fp)
+
+    tn, fn = given("tn"), given("fn")
+    return {
+        "tp": tp,
+        "fp": fp,
+        "tn": tn if tn is not None else (n_samples - positives) - fp,
+        "fn": fn if fn is not None else positives - tp,
+    }
 
 
 def write_tensorboard(result: EvaluationResult, root: Path) -> Path:
