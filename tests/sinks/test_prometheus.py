@@ -9,9 +9,9 @@ import os
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from sink_results import gnn_result, lstm_result
 
 from glass_metrics.sinks.prometheus import render_prom, state_path, write_prom
+from tests.sinks.sink_results import gnn_result, lstm_result
 
 
 def _families(path):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 import pytest
-from sink_results import lstm_result, renumbered
 
 from glass_metrics.errors import ConfigError
 from glass_metrics.sinks import publish
+from tests.sinks.sink_results import lstm_result, renumbered
 
 
 def test_unknown_sink_is_refused_naming_the_allowed_ones(tmp_path):

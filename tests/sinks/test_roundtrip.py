@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
 from prometheus_client.parser import text_string_to_metric_families
-from sink_results import gnn_result, lstm_result
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from glass_metrics.config import OutputLayout, tracking_uri
 from glass_metrics.sinks import SINKS, publish
 from glass_metrics.sinks.mlflow_run import _json_ready, run_figures, run_params, write_mlflow
 from glass_metrics.sinks.tensorboard import scalar_tags
+from tests.sinks.sink_results import gnn_result, lstm_result
 
 KINDS = {"lstm": lstm_result, "gnn": gnn_result}
 

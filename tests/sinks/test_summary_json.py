@@ -6,7 +6,6 @@ import json
 import math
 
 import pytest
-from sink_results import gnn_result, lstm_result
 
 from glass_metrics.errors import DataError
 from glass_metrics.sinks import publish
@@ -17,6 +16,7 @@ from glass_metrics.sinks.summary_json import (
     read_summary,
     split_group,
 )
+from tests.sinks.sink_results import gnn_result, lstm_result
 
 
 def test_split_group_is_the_part_before_the_slash():

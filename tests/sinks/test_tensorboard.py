@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from sink_results import gnn_result, lstm_result
 
 from glass_metrics.sinks.tensorboard import MAX_PR_POINTS, pr_curve_arrays, scalar_tags
+from tests.sinks.sink_results import gnn_result, lstm_result
 
 
 def test_counts_derived_from_precision_recall_and_confusion():
