@@ -88,18 +88,25 @@ class BinaryState:
         y = as_1d(y_true, "y_true")
         s = as_1d(y_score, "y_score")
         check_same_length(y, s, ("y_true", "y_score"))
-        problems = find_nonfinite(y, "y_true") + find_nonfinite(s, "y_score")
-        problems += find_not_binary(y, "y_true") + find_outside(s, "y_score", 0.0, 1.0)
-        raise_problems(problems)
-
         if s.dtype.kind != "f":
             s = s.astype(np.float64)
+
+        saved = self.to_dict()
         for sl in blocks(len(s), _BLOCK):
-            self._update_block(y[sl], s[sl])
+            if not self._update_block(y[sl], s[sl]):
+                self.__dict__.update(BinaryState.from_dict(saved).__dict__)
+                problems = find_nonfinite(y, "y_true") + find_nonfinite(s, "y_score")
+                problems += find_not_binary(y, "y_true") + find_outside(s, "y_score", 0.0, 1.0)
+                raise_problems(problems)
         return self
 
-    def _update_block(self, y: np.ndarray, s: np.ndarray) -> None:
+    def _update_block(self, y: np.ndarray, s: np.ndarray) -> bool:
+        """Add one block; False (and nothing added) when it holds an invalid value."""
+        if len(s) and not (0.0 <= s.min() and s.max() <= 1.0):
+            return False
         positive = y if y.dtype == np.bool_ else y != 0
+        if y.dtype != np.bool_ and len(y) and not _labels_ok(y, positive):
+            return False
         predicted = s >= self.threshold
         n_pos, n_pred = int(np.count_nonzero(positive)), int(np.count_nonzero(predicted))
         tp = int(np.count_nonzero(predicted & positive))
@@ -113,6 +120,7 @@ class BinaryState:
         index <<= 1
         index += positive
         self.hist += np.bincount(index, minlength=2 * self.n_bins).reshape(-1, 2)
+        return True
 
     def merge(self, other: BinaryState) -> BinaryState:
         """Add ``other``'s samples into this state (which is returned); ``other`` is unchanged."""
@@ -180,6 +188,12 @@ class BinaryState:
         flat = state.hist.ravel()
         flat[np.asarray(data["hist"]["index"], dtype=np.intp)] = data["hist"]["count"]
         return state
+
+
+def _labels_ok(y: np.ndarray, positive: np.ndarray) -> bool:
+    if y.dtype.kind in "iu":
+        return bool(y.min() >= 0 and y.max() <= 1)
+    return int(np.count_nonzero(y == 1)) == int(np.count_nonzero(positive))
 
 
 def _ratio(name: str, hits: int, total: int, reason: str, findings: list[Finding]) -> MetricValue:

@@ -42,10 +42,12 @@ def check_consistency(
     *,
     n: int | None = None,
     ci95: Mapping[str, tuple[float, float]] | None = None,
+    printed: bool = True,
 ) -> list[Finding]:
     """Findings about one set of figures, optionally with their sample count and intervals.
 
-    Names outside :data:`KNOWN` are only checked for being finite numbers.
+    Names outside :data:`KNOWN` are only checked for being finite numbers. ``printed=False``
+    skips the notes about printed decimals (for figures just computed, not yet published).
     """
     findings: list[Finding] = []
     values = _finite(figures, findings)
@@ -54,7 +56,7 @@ def check_consistency(
     findings += _regression(values)
     findings += _f1(values)
     if n is not None:
-        findings += _sample(values, n)
+        findings += _sample(values, n, printed)
     for name, interval in (ci95 or {}).items():
         if name in values:
             findings += _interval(name, values[name], interval)
@@ -234,7 +236,7 @@ def _f1(values: Mapping[str, float]) -> list[Finding]:
     return findings
 
 
-def _sample(values: Mapping[str, float], n: int) -> list[Finding]:
+def _sample(values: Mapping[str, float], n: int, printed: bool) -> list[Finding]:
     if n < 1 or n != int(n):
         return [
             Finding(
@@ -258,7 +260,7 @@ def _sample(values: Mapping[str, float], n: int) -> list[Finding]:
                         name,
                     )
                 )
-        if name in KNOWN and decimals(value) > supported + 1:
+        if printed and name in KNOWN and decimals(value) > supported + 1:
             findings.append(
                 Finding(
                     "info",
@@ -268,8 +270,7 @@ def _sample(values: Mapping[str, float], n: int) -> list[Finding]:
                     name,
                 )
             )
-    findings += _count_ratio(values, n)
-    return findings
+    return findings + (_count_ratio(values, n) if printed else [])
 
 
 def _count_ratio(values: Mapping[str, float], n: int) -> list[Finding]:

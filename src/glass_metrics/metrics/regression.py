@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy.linalg.blas import dasum
 
 from glass_metrics.metrics._common import (
     BLOCK_ROWS,
@@ -76,30 +77,40 @@ class RegressionState:
         t = as_2d(y_true, "y_true", k)
         p = as_2d(y_pred, "y_pred", k)
         check_same_length(t, p, ("y_true", "y_pred"))
-        raise_problems(find_nonfinite(t, "y_true") + find_nonfinite(p, "y_pred"))
         if len(t) == 0:
             return self
 
+        saved = self.to_dict()
         if self.n == 0:
             self.shift = t[0].astype(np.float64)
+        buffers = np.empty((2, k, min(len(t), BLOCK_ROWS)))
         for sl in blocks(len(t)):
-            self._update_block(t[sl], p[sl])
+            self._update_block(t[sl], p[sl], buffers)
         self.n += len(t)
+
+        # A NaN or infinity anywhere makes a sum non-finite: the data are searched only then.
+        if not all(np.isfinite(getattr(self, name)).all() for name in _SUMS):
+            self.__dict__.update(RegressionState.from_dict(saved).__dict__)
+            raise_problems(find_nonfinite(t, "y_true") + find_nonfinite(p, "y_pred"))
+            raise MetricInputError("values too large: their squares overflow float64")
         return self
 
-    def _update_block(self, t: np.ndarray, p: np.ndarray) -> None:
+    def _update_block(self, t: np.ndarray, p: np.ndarray, buffers: np.ndarray) -> None:
+        # Outputs become contiguous float64 rows of a cache-sized buffer, so that every sum
+        # is one BLAS dot product and no float64 copy of the whole chunk is ever made.
         rows = len(t)
-        ones = _ones(rows)
-        tc = np.subtract(t, self.shift, dtype=np.float64)
-        d = np.subtract(p, t, dtype=np.float64)
+        tc, d = buffers[0, :, :rows], buffers[1, :, :rows]
+        np.subtract(t.T, self.shift[:, None], out=tc)
+        np.subtract(p.T, t.T, out=d, dtype=np.float64)
 
-        self.s_t += ones @ tc
-        np.multiply(tc, tc, out=tc)
-        self.s_tt += ones @ tc
-        self.s_abs += ones @ np.abs(d, out=tc)
+        self.s_t += tc @ _ones(rows)
+        for j in range(len(self.outputs)):
+            self.s_tt[j] += np.dot(tc[j], tc[j])
+            self.s_abs[j] += dasum(d[j])
+            self.s_d2[j] += np.dot(d[j], d[j])
         np.multiply(d, d, out=d)
-        self.s_d2 += ones @ d
-        self.s_d4 += ones @ np.multiply(d, d, out=tc)
+        for j in range(len(self.outputs)):
+            self.s_d4[j] += np.dot(d[j], d[j])
 
     def merge(self, other: RegressionState) -> RegressionState:
         """Add ``other``'s samples into this state (which is returned); ``other`` is unchanged."""
