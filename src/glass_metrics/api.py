@@ -68,8 +68,7 @@ def publish(
         numbered = dataclasses.replace(result, sequence=sequence)
         where = publish_to_sinks(numbered, root, mlflow_uri=mlflow_uri,
                                  onnx_path=numbered.model_path, sinks=tuple(sinks))
-    for sink, target in where.items():
-        log.info("%s #%d -> %s: %s", numbered.experiment, sequence, sink, target)
+    log.info("published %s #%d to %s", numbered.experiment, sequence, ", ".join(where))
     return numbered
 
 
