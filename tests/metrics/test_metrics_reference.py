@@ -39,14 +39,16 @@ def _regression_data(n: int = 3000, seed: int = 0) -> tuple[np.ndarray, np.ndarr
 def _chunked(state_factory, a: np.ndarray, b: np.ndarray, sizes: list[int]):
     state, start = state_factory(), 0
     for size in sizes:
-        state.update(a[start:start + size], b[start:start + size])
+        state.update(a[start : start + size], b[start : start + size])
         start += size
     return state.update(a[start:], b[start:])
 
 
 def _partitioned(state_factory, a: np.ndarray, b: np.ndarray, parts: int):
-    pieces = [state_factory().update(x, y) for x, y in zip(np.array_split(a, parts),
-                                                            np.array_split(b, parts), strict=True)]
+    pieces = [
+        state_factory().update(x, y)
+        for x, y in zip(np.array_split(a, parts), np.array_split(b, parts), strict=True)
+    ]
     merged = state_factory()
     for piece in reversed(pieces):
         merged.merge(piece)
