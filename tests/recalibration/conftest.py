@@ -1,13 +1,8 @@
-"""Shared fixtures: the synthetic ONNX builders of tests/registry and one MLflow store."""
+"""One MLflow store per module for the recalibration tests."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "registry"))
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
-from synthetic_onnx import DEFECTS, gnn_bytes, lstm_bytes
 
 from glass_metrics.errors import ModelError
 from glass_metrics.recalibration import (
@@ -20,6 +19,7 @@ from glass_metrics.recalibration import (
     calibrated_lstm,
     next_version,
 )
+from tests.registry.synthetic_onnx import DEFECTS, gnn_bytes, lstm_bytes
 
 
 def run(data: bytes, feed: dict) -> dict[str, np.ndarray]:

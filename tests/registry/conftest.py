@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from synthetic_onnx import gnn_bytes, lstm_bytes, write
+
+from tests.registry.synthetic_onnx import gnn_bytes, lstm_bytes, write
 
 
 @pytest.fixture(scope="module")

@@ -36,11 +36,28 @@ def _finish(graph, kind: str, version: str, extra: dict[str, str]) -> bytes:
     return model.SerializeToString()
 
 
-def lstm_bytes(*, seed: int = 0, version: str = "1.0", **extra: str) -> bytes:
-    """sensor_window [N, 5, 4] -> mean over time -> linear -> defect_logit, defect_probability."""
+def lstm_bytes(
+    *,
+    seed: int = 0,
+    version: str = "1.0",
+    weight: np.ndarray | None = None,
+    bias: np.ndarray | None = None,
+    window: int = WINDOW,
+    sensors: list[str] = SENSORS,
+    **extra: str,
+) -> bytes:
+    """sensor_window [N, window, S] -> mean over time -> linear -> defect_logit, probability.
+
+    ``weight`` (S, 6) and ``bias`` (6,) default to random values for the 4 test sensors.
+    """
     rng = np.random.default_rng(seed)
-    weight = rng.normal(size=(len(SENSORS), 6)).astype(np.float32)
-    bias = rng.normal(size=6).astype(np.float32)
+    if weight is None:
+        weight = rng.normal(size=(len(sensors), 6))
+    if bias is None:
+        bias = rng.normal(size=6)
+    weight, bias = weight.astype(np.float32), bias.astype(np.float32)
+    extra.setdefault("window", str(window))
+    extra.setdefault("sensor_names", json.dumps(sensors))
     nodes = [
         helper.make_node("ReduceMean", ["sensor_window"], ["pooled"], axes=[1], keepdims=0),
         helper.make_node("MatMul", ["pooled", "W"], ["projected"]),
@@ -50,7 +67,11 @@ def lstm_bytes(*, seed: int = 0, version: str = "1.0", **extra: str) -> bytes:
     graph = helper.make_graph(
         nodes,
         "lstm",
-        [helper.make_tensor_value_info("sensor_window", TensorProto.FLOAT, ["batch", WINDOW, 4])],
+        [
+            helper.make_tensor_value_info(
+                "sensor_window", TensorProto.FLOAT, ["batch", window, len(sensors)]
+            )
+        ],
         [
             helper.make_tensor_value_info("defect_probability", TensorProto.FLOAT, ["batch", 6]),
             helper.make_tensor_value_info("defect_logit", TensorProto.FLOAT, ["batch", 6]),

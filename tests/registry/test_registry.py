@@ -6,11 +6,11 @@ import hashlib
 from dataclasses import dataclass, field
 
 import pytest
-from synthetic_onnx import gnn_bytes, lstm_bytes, write
 
 from glass_metrics import registry
 from glass_metrics.errors import ConfigError, ModelError
 from glass_metrics.metrics.types import MetricValue
+from tests.registry.synthetic_onnx import gnn_bytes, lstm_bytes, write
 
 LSTM = "glass-defect-lstm"
 GNN = "glass-anomaly-gnn"

@@ -80,8 +80,11 @@ class Comparison:
         return self.improvement_ci[0] > margin * abs(self.before.value)
 
     def significant_loss(self) -> bool:
-        """The improvement's upper bound is below zero: the calibration made it worse."""
-        return self.improvement_ci[1] < 0
+        """The improvement's upper bound is below zero: the calibration made it worse.
+
+        Differences within float rounding (1e-12 of the figure) do not count.
+        """
+        return self.improvement_ci[1] < -1e-12 * max(abs(self.before.value), 1.0)
 
     def describe(self) -> str:
         low, high = self.improvement_ci
