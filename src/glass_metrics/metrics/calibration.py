@@ -55,8 +55,11 @@ class CalibrationState:
         if not self.outputs or len(set(self.outputs)) != len(self.outputs):
             raise MetricInputError(f"'outputs': expected distinct names, got {self.outputs!r}")
         self.n = 0
-        for name in _SUMS:
-            setattr(self, name, np.zeros((len(self.outputs), self.n_bins)))
+        shape = (len(self.outputs), self.n_bins)
+        self.count = np.zeros(shape)
+        self.s_p = np.zeros(shape)
+        self.s_y = np.zeros(shape)
+        self.s_r2 = np.zeros(shape)
 
     def __len__(self) -> int:
         return self.n

@@ -65,8 +65,11 @@ class RegressionState:
         k = len(self.outputs)
         self.n = 0
         self.shift = np.zeros(k)
-        for name in _SUMS:
-            setattr(self, name, np.zeros(k))
+        self.s_t = np.zeros(k)
+        self.s_tt = np.zeros(k)
+        self.s_d2 = np.zeros(k)
+        self.s_abs = np.zeros(k)
+        self.s_d4 = np.zeros(k)
 
     def __len__(self) -> int:
         return self.n
