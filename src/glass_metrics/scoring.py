@@ -121,7 +121,10 @@ class _Table:
         if self.kind == "parquet":
             import pyarrow.parquet as pq
 
-            for batch in pq.ParquetFile(self.path).iter_batches(self.chunk_rows, columns=columns):
+            # Without pre-buffering and with a small read buffer, pyarrow holds about one batch
+            # at a time instead of whole row groups (which can be the whole file).
+            source = pq.ParquetFile(self.path, pre_buffer=False, buffer_size=1 << 20)
+            for batch in source.iter_batches(self.chunk_rows, columns=columns):
                 yield {c: batch.column(c).to_numpy(zero_copy_only=False) for c in columns}
             return
         import pandas as pd
@@ -262,9 +265,7 @@ def _score_regression(
     preds = [pred_prefix + o for o in names]
 
     def update(chunk: Chunk) -> None:
-        state.update(
-            np.column_stack([chunk[c] for c in trues]), np.column_stack([chunk[c] for c in preds])
-        )
+        state.update_columns([chunk[c] for c in trues], [chunk[c] for c in preds])
 
     def validate(chunk: Chunk) -> list[Problem]:
         return [p for c in trues + preds for p in find_nonfinite(chunk[c], c)]

@@ -17,6 +17,8 @@ from scipy.linalg.blas import dasum
 from glass_metrics.metrics._common import (
     BLOCK_ROWS,
     MetricInputError,
+    Problem,
+    as_1d,
     as_2d,
     blocks,
     check_same_length,
@@ -26,6 +28,9 @@ from glass_metrics.metrics._common import (
 )
 from glass_metrics.metrics.intervals import mean_se, normal
 from glass_metrics.metrics.types import Finding, MetricValue
+
+#: Column-major samples: a (k, n) array view, or one 1-D array per output.
+Columns = np.ndarray | list[np.ndarray]
 
 REGRESSION_METRICS = ("mse", "mae", "rmse", "r2_score")
 _SUMS = ("s_t", "s_tt", "s_d2", "s_abs", "s_d4")
@@ -80,33 +85,66 @@ class RegressionState:
         t = as_2d(y_true, "y_true", k)
         p = as_2d(y_pred, "y_pred", k)
         check_same_length(t, p, ("y_true", "y_pred"))
-        if len(t) == 0:
+        return self._ingest(t.T, p.T)
+
+    def update_columns(
+        self, y_true: Sequence[np.ndarray], y_pred: Sequence[np.ndarray]
+    ) -> RegressionState:
+        """Add samples given as one 1-D array per output (in ``outputs`` order).
+
+        Equivalent to :meth:`update` on the stacked columns, without the stacked copy.
+        """
+        k = len(self.outputs)
+        if len(y_true) != k or len(y_pred) != k:
+            raise MetricInputError(
+                f"expected {k} columns each for 'y_true' and 'y_pred', "
+                f"got {len(y_true)} and {len(y_pred)}"
+            )
+        t = [as_1d(c, f"y_true[{o}]") for c, o in zip(y_true, self.outputs, strict=True)]
+        p = [as_1d(c, f"y_pred[{o}]") for c, o in zip(y_pred, self.outputs, strict=True)]
+        if len({len(c) for c in t + p}) > 1:
+            raise MetricInputError(
+                "all columns must have the same length, got "
+                f"{[len(c) for c in t]} for 'y_true' and {[len(c) for c in p]} for 'y_pred'"
+            )
+        return self._ingest(t, p)
+
+    def _ingest(self, t: Columns, p: Columns) -> RegressionState:
+        """Add column-major data: a (k, n) view or a list of k 1-D arrays."""
+        n = len(t[0])
+        if n == 0:
             return self
 
         saved = self.to_dict()
         if self.n == 0:
-            self.shift = t[0].astype(np.float64)
-        buffers = np.empty((2, k, min(len(t), BLOCK_ROWS)))
-        for sl in blocks(len(t)):
-            self._update_block(t[sl], p[sl], buffers)
-        self.n += len(t)
+            self.shift = np.array([col[0] for col in t], dtype=np.float64)
+        buffers = np.empty((2, len(self.outputs), min(n, BLOCK_ROWS)))
+        for sl in blocks(n):
+            self._update_block(_rows(t, sl), _rows(p, sl), buffers)
+        self.n += n
 
         # A NaN or infinity anywhere makes a sum non-finite: the data are searched only then.
         if not all(np.isfinite(getattr(self, name)).all() for name in _SUMS):
             self.__dict__.update(RegressionState.from_dict(saved).__dict__)
-            raise_problems(find_nonfinite(t, "y_true") + find_nonfinite(p, "y_pred"))
+            raise_problems(_nonfinite(t, "y_true") + _nonfinite(p, "y_pred"))
             raise MetricInputError("values too large: their squares overflow float64")
         return self
 
-    def _update_block(self, t: np.ndarray, p: np.ndarray, buffers: np.ndarray) -> None:
-        # Outputs become contiguous float64 rows of a cache-sized buffer, so that every sum
-        # is one BLAS dot product and no float64 copy of the whole chunk is ever made.
-        rows = len(t)
+    def _update_block(self, t: Columns, p: Columns, buffers: np.ndarray) -> None:
+        # Outputs become contiguous float64 rows of a cache-sized buffer, so every sum runs over
+        # contiguous memory and no float64 copy of the whole chunk is ever made. Each BLAS call
+        # stays below OpenBLAS's threading threshold: threads only add contention here.
+        rows = len(t[0])
         tc, d = buffers[0, :, :rows], buffers[1, :, :rows]
-        np.subtract(t.T, self.shift[:, None], out=tc)
-        np.subtract(p.T, t.T, out=d, dtype=np.float64)
+        if isinstance(t, np.ndarray) and isinstance(p, np.ndarray):
+            np.subtract(t, self.shift[:, None], out=tc, dtype=np.float64)
+            np.subtract(p, t, out=d, dtype=np.float64)
+        else:
+            for j in range(len(self.outputs)):
+                np.subtract(t[j], self.shift[j], out=tc[j], dtype=np.float64)
+                np.subtract(p[j], t[j], out=d[j], dtype=np.float64)
 
-        self.s_t += tc @ _ones(rows)
+        self.s_t += np.add.reduce(tc, axis=1)
         for j in range(len(self.outputs)):
             self.s_tt[j] += np.dot(tc[j], tc[j])
             self.s_abs[j] += dasum(d[j])
@@ -191,13 +229,16 @@ class RegressionState:
         return state
 
 
-def _ones(rows: int, _cache: dict[int, np.ndarray] = {}) -> np.ndarray:  # noqa: B006
-    """A cached float64 vector of ones: sums over rows become one BLAS matrix-vector product."""
-    if rows not in _cache:
-        if len(_cache) > 8:
-            _cache.clear()
-        _cache[rows] = np.ones(rows)
-    return _cache[rows]
+def _rows(columns: Columns, sl: slice) -> Columns:
+    if isinstance(columns, np.ndarray):
+        return columns[:, sl]
+    return [col[sl] for col in columns]
+
+
+def _nonfinite(columns: Columns, argument: str) -> list[Problem]:
+    if isinstance(columns, np.ndarray):
+        return find_nonfinite(columns.T, argument)
+    return [p for j, col in enumerate(columns) for p in find_nonfinite(col, f"{argument}[:, {j}]")]
 
 
 def _average(
