@@ -81,3 +81,19 @@ def test_gnn_threshold_goes_into_the_metadata_and_outputs_are_unchanged():
 def test_an_lstm_without_a_logit_output_is_refused():
     with pytest.raises(ModelError, match="must output 'defect_logit'"):
         calibrated_lstm(gnn_bytes(), PlattParams(np.ones(6), np.zeros(6), tuple(DEFECTS)))
+
+
+def test_a_calibrated_model_can_be_calibrated_again():
+    first = PlattParams(np.full(6, 0.5, np.float32), np.full(6, -1.0, np.float32), tuple(DEFECTS))
+    second = PlattParams(np.full(6, 2.0, np.float32), np.full(6, 0.3, np.float32), tuple(DEFECTS))
+    x = np.random.default_rng(2).normal(size=(8, 5, 4)).astype(np.float32)
+    parent = lstm_bytes(seed=6)
+
+    twice = calibrated_lstm(calibrated_lstm(parent, first), second)
+
+    logit, _ = apply_platt(run(parent, {"sensor_window": x})["defect_logit"], first)
+    _, expected = apply_platt(logit, second)
+    np.testing.assert_allclose(
+        run(twice, {"sensor_window": x})["defect_probability"], expected, atol=1e-5
+    )
+    assert meta(twice)["version"] == "1.0+cal2"

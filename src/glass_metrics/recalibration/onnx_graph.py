@@ -1,8 +1,9 @@
 """One calibrated ONNX graph: the original model with its calibration inside it.
 
 LSTM: the original ``defect_logit`` and ``defect_probability`` are renamed
-``defect_logit_uncalibrated``/``defect_probability_uncalibrated`` and new nodes compute the
-outputs of the same names: ``defect_logit`` = ``a * logit + b`` (the *calibrated* logit, so
+``defect_logit_before_calN``/``defect_probability_before_calN`` (N the calibration's number,
+so a calibrated model can be recalibrated again) and new nodes compute the outputs of the
+same names: ``defect_logit`` = ``a * logit + b`` (the *calibrated* logit, so
 that ``defect_probability = sigmoid(defect_logit)`` still holds) and its sigmoid. Nodes that
 only fed the old probability are removed. GNN: the graph is unchanged and the tuned threshold
 is written to the metadata ``decision_threshold``, which evaluation reads; the probability
@@ -23,8 +24,6 @@ import numpy as np
 
 from glass_metrics.errors import ModelError
 from glass_metrics.recalibration.calibrators import PlattParams, ThresholdParams
-
-RAW_SUFFIX = "_uncalibrated"
 
 
 def next_version(version: str) -> str:
@@ -48,35 +47,34 @@ def calibrated_lstm(model_bytes: bytes, params: PlattParams, *, extra: dict | No
             f"an LSTM must output 'defect_logit' and 'defect_probability' to be recalibrated; "
             f"it outputs {sorted(outputs)}"
         )
-    _rename_tensor(graph, "defect_logit", "defect_logit" + RAW_SUFFIX)
-    _rename_tensor(graph, "defect_probability", "defect_probability" + RAW_SUFFIX)
+    tag = f"cal{_generation(graph)}"
+    raw_logit = f"defect_logit_before_{tag}"
+    _rename_tensor(graph, "defect_logit", raw_logit)
+    _rename_tensor(graph, "defect_probability", f"defect_probability_before_{tag}")
 
     graph.initializer.extend(
         [
-            numpy_helper.from_array(params.a.astype(np.float32), "calibration_platt_a"),
-            numpy_helper.from_array(params.b.astype(np.float32), "calibration_platt_b"),
+            numpy_helper.from_array(params.a.astype(np.float32), f"{tag}_platt_a"),
+            numpy_helper.from_array(params.b.astype(np.float32), f"{tag}_platt_b"),
         ]
     )
     graph.node.extend(
         [
             helper.make_node(
-                "Mul",
-                ["defect_logit" + RAW_SUFFIX, "calibration_platt_a"],
-                ["calibration_scaled_logit"],
-                name="calibration_scale",
+                "Mul", [raw_logit, f"{tag}_platt_a"], [f"{tag}_scaled_logit"], name=f"{tag}_scale"
             ),
             helper.make_node(
                 "Add",
-                ["calibration_scaled_logit", "calibration_platt_b"],
+                [f"{tag}_scaled_logit", f"{tag}_platt_b"],
                 ["defect_logit"],
-                name="calibration_shift",
+                name=f"{tag}_shift",
             ),
             helper.make_node(
-                "Sigmoid", ["defect_logit"], ["defect_probability"], name="calibration_sigmoid"
+                "Sigmoid", ["defect_logit"], ["defect_probability"], name=f"{tag}_sigmoid"
             ),
         ]
     )
-    _restore_output_names(graph, ("defect_logit", "defect_probability"))
+    _restore_output_names(graph, tag)
     _prune_dead_nodes(graph)
     return _finish(model, model_bytes, params.to_dict(), extra)
 
@@ -101,11 +99,20 @@ def _rename_tensor(graph, old: str, new: str) -> None:
             info.name = new
 
 
-def _restore_output_names(graph, names: tuple[str, ...]) -> None:
+def _generation(graph) -> int:
+    """The number of the next calibration layer: one more than the layers already present."""
+    names = {n.name for n in graph.node} | {t.name for t in graph.initializer}
+    generation = 1
+    while f"cal{generation}_platt_a" in names:
+        generation += 1
+    return generation
+
+
+def _restore_output_names(graph, tag: str) -> None:
     """Graph outputs keep their public names; the renamed originals stop being outputs."""
     for output in graph.output:
-        for name in names:
-            if output.name == name + RAW_SUFFIX:
+        for name in ("defect_logit", "defect_probability"):
+            if output.name == f"{name}_before_{tag}":
                 output.name = name
 
 
