@@ -202,8 +202,7 @@ class AlertTracker:
             atomic_write_text(self.state_path, json.dumps(state, indent=1, sort_keys=True))
 
         for event in events:
-            level = logging.WARNING if event.status == "firing" else logging.INFO
-            log.log(level, "alert %s", event.headline())
+            log.info("alert %s", event.headline())
         return events
 
     def firing_alerts(self) -> list[ActiveAlert]:
@@ -430,14 +429,19 @@ def _judge_degradation(
 
 def _drift(rule: DegradationRule, series: list[MetricValue]) -> degradation.Drift:
     d = rule.detector or Detector()
-    common = {
-        "higher_is_worse": rule.higher_is_worse,
-        "warmup": d.warmup,
-        "min_effect": rule.min_effect,
-    }
+    worse, effect = rule.higher_is_worse, rule.min_effect
     if d.type == "cusum":
-        return degradation.cusum(series, k=d.k, h=d.h, **common)
-    return degradation.page_hinkley(series, delta=d.delta, lambda_=d.lambda_, **common)
+        return degradation.cusum(
+            series, higher_is_worse=worse, k=d.k, h=d.h, warmup=d.warmup, min_effect=effect
+        )
+    return degradation.page_hinkley(
+        series,
+        higher_is_worse=worse,
+        delta=d.delta,
+        lambda_=d.lambda_,
+        warmup=d.warmup,
+        min_effect=effect,
+    )
 
 
 def _baseline_figure(

@@ -169,7 +169,9 @@ def _crossing_test(rule: ThresholdRule, step: int) -> dict[str, Any]:
         k: fill_template(v, bad, series_labels, number=go_number)
         for k, v in rule.annotations.items()
     }
-    checks = [{"eval_time": f"{step // 2}m", "alertname": rule.name, "exp_alerts": []}]
+    checks: list[dict[str, Any]] = [
+        {"eval_time": f"{step // 2}m", "alertname": rule.name, "exp_alerts": []}
+    ]
     if rule.for_ > 1:
         checks.append({"eval_time": f"{fire_at - 1}m", "alertname": rule.name, "exp_alerts": []})
     checks.append(
