@@ -11,6 +11,7 @@ from glass_metrics import registry
 from glass_metrics.errors import DataError
 from glass_metrics.recalibration import (
     PlattParams,
+    expand_windows,
     maybe_recalibrate,
     read_state,
     recalibrate,
@@ -107,3 +108,27 @@ def test_the_automatic_action_runs_once_per_cooldown(tmp_path, monkeypatch):
     assert len(calls) == 2
     state = read_state(tmp_path)[LSTM]
     assert state["outcome"] == "kept as challenger" and state["version"] == "7"
+
+
+def test_a_failed_automatic_run_still_counts_for_the_cooldown(tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise DataError("production/day_009.parquet: file not found")
+
+    monkeypatch.setattr(cooldown_module, "recalibrate", broken)
+    start = datetime(2026, 12, 3, 12, tzinfo=UTC)
+    common = {"root": tmp_path, "windows": ["production/day_009"]}
+
+    with pytest.raises(DataError):
+        maybe_recalibrate("gnn", tmp_path, now=start, **common)
+    assert maybe_recalibrate("gnn", tmp_path, now=start + timedelta(minutes=1), **common) is None
+    assert read_state(tmp_path)["glass-anomaly-gnn"]["outcome"].startswith("failed: production")
+
+
+def test_window_ranges_expand_to_days():
+    assert expand_windows(["production/day_008..day_010", "test"]) == [
+        "production/day_008",
+        "production/day_009",
+        "production/day_010",
+        "test",
+    ]
+    assert expand_windows(["production/day_5..6"]) == ["production/day_5", "production/day_6"]

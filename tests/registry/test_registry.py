@@ -164,3 +164,19 @@ def test_list_and_show_print_readable_tables(store, tmp_path):
     assert table.splitlines()[1].split()[:3] == ["version", "aliases", "created"]
     detail = registry.format_show(registry.show(f"{GNN}@champion", root=store))
     assert "aliases: champion" in detail and "model_sha256" in detail
+
+
+def test_a_full_disk_while_logging_the_file_creates_no_version(store, tmp_path, monkeypatch):
+    from mlflow.tracking import MlflowClient
+
+    before = {v.version for v in registry.show(GNN, root=store)}
+
+    def disk_full(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(MlflowClient, "log_artifacts", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        registry.register_model("gnn", write(tmp_path / "g.onnx", gnn_bytes()), root=store)
+    monkeypatch.undo()
+
+    assert {v.version for v in registry.show(GNN, root=store)} == before

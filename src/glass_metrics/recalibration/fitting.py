@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from glass_metrics.errors import DataError, ModelError
+from glass_metrics.errors import ConfigError, DataError, ModelError
 from glass_metrics.recalibration import judge
 from glass_metrics.recalibration.calibrators import (
     PlattParams,
@@ -120,21 +120,32 @@ def recalibrate_arrays(
 
     if kind == "lstm":
         names = _defect_names(meta, outputs.shape[1])
-        params = params or fit_platt(outputs[fit_part], y[fit_part].astype(np.float64), names)
-        comparisons = _judge_lstm(outputs[judge_part], y[judge_part], params, block, n_boot, seed)
-        calibrated = calibrated_lstm(model_bytes, params, extra=info)
+        platt = _given(params, PlattParams, kind) or fit_platt(
+            outputs[fit_part], y[fit_part].astype(np.float64), names
+        )
+        comparisons = _judge_lstm(outputs[judge_part], y[judge_part], platt, block, n_boot, seed)
+        calibrated, fitted = calibrated_lstm(model_bytes, platt, extra=info), platt
     else:
-        params = params or fit_threshold(
+        tuned = _given(params, ThresholdParams, kind) or fit_threshold(
             y[fit_part], outputs[fit_part], target_recall=target_recall
         )
         before = float(meta.get("decision_threshold", "0.5"))
         comparisons = _judge_gnn(
-            outputs[judge_part], y[judge_part], before, params, block, n_boot, seed
+            outputs[judge_part], y[judge_part], before, tuned, block, n_boot, seed
         )
-        calibrated = calibrated_gnn(model_bytes, params, extra=info)
+        calibrated, fitted = calibrated_gnn(model_bytes, tuned, extra=info), tuned
 
     promote, reason = decide(comparisons, margin)
-    return Outcome(params, tuple(comparisons), promote, reason, n_fit, len(y) - n_fit, calibrated)
+    return Outcome(fitted, tuple(comparisons), promote, reason, n_fit, len(y) - n_fit, calibrated)
+
+
+def _given(params, expected: type, kind: str):
+    """``params`` if of the type the ``kind`` model takes, ``None`` if absent."""
+    if params is not None and not isinstance(params, expected):
+        raise ConfigError(
+            f"a {kind} model is recalibrated with {expected.__name__}, got {type(params).__name__}"
+        )
+    return params
 
 
 def decide(comparisons: list[judge.Comparison], margin: float) -> tuple[bool, str]:

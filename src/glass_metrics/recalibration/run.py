@@ -168,7 +168,10 @@ def _parent_model(kind: str, model_path, root: Path, uri: str | None) -> Path:
         if not path.is_file():
             raise ModelError(f"cannot recalibrate {path}: no such file")
         return path
-    return registry.resolve(REGISTERED_NAMES[kind], root=root, uri=uri).local_path
+    resolved = registry.resolve(REGISTERED_NAMES[kind], root=root, uri=uri).local_path
+    if resolved is None:
+        raise ModelError(f"the registry gave no local file for {REGISTERED_NAMES[kind]}")
+    return resolved
 
 
 def _describe_window(splits: tuple[str, ...]) -> str:
