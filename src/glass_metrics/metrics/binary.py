@@ -62,7 +62,9 @@ class BinaryState:
     """Confusion counts at ``threshold`` and per-class score histograms over [0, 1].
 
     ``n_bins`` should be a power of two: ``floor(score * n_bins)`` is then exact in any float
-    type, so the histogram never misorders two scores.
+    type, so the histogram never misorders two scores. When moreover the threshold lies on
+    the bin grid (0.5 does), the confusion matrix is read exactly from the histogram;
+    otherwise it is counted separately.
     """
 
     def __init__(self, threshold: float = 0.5, n_bins: int = DEFAULT_BINS) -> None:
@@ -72,13 +74,16 @@ class BinaryState:
             raise MetricInputError(f"'n_bins': expected at least 2, got {n_bins!r}")
         self.threshold = float(threshold)
         self.n_bins = int(n_bins)
-        self.tp = self.fp = self.tn = self.fn = 0
         self.hist = np.zeros((self.n_bins, 2), dtype=np.int64)
+        self._counts = np.zeros(4, dtype=np.int64)  # tp, fp, tn, fn when off the grid
+        edge = self.threshold * self.n_bins
+        on_grid = self.n_bins & (self.n_bins - 1) == 0 and edge == int(edge) and threshold < 1
+        self._grid_bin = int(edge) if on_grid else None
 
     @property
     def n(self) -> int:
         """Samples seen so far."""
-        return self.tp + self.fp + self.tn + self.fn
+        return int(self.hist.sum())
 
     def __len__(self) -> int:
         return self.n
@@ -92,35 +97,40 @@ class BinaryState:
             s = s.astype(np.float64)
 
         saved = self.to_dict()
+        index = np.empty(min(len(s), _BLOCK), dtype=np.intp)
         for sl in blocks(len(s), _BLOCK):
-            if not self._update_block(y[sl], s[sl]):
+            if not self._update_block(y[sl], s[sl], index[: sl.stop - sl.start]):
                 self.__dict__.update(BinaryState.from_dict(saved).__dict__)
                 problems = find_nonfinite(y, "y_true") + find_nonfinite(s, "y_score")
                 problems += find_not_binary(y, "y_true") + find_outside(s, "y_score", 0.0, 1.0)
                 raise_problems(problems)
         return self
 
-    def _update_block(self, y: np.ndarray, s: np.ndarray) -> bool:
+    def _update_block(self, y: np.ndarray, s: np.ndarray, index: np.ndarray) -> bool:
         """Add one block; False (and nothing added) when it holds an invalid value."""
-        if len(s) and not (0.0 <= s.min() and s.max() <= 1.0):
+        if len(s) == 0:
+            return True
+        if not (0.0 <= s.min() and s.max() <= 1.0):
             return False
-        positive = y if y.dtype == np.bool_ else y != 0
-        if y.dtype != np.bool_ and len(y) and not _labels_ok(y, positive):
+        positive = _as_labels(y)
+        if positive is None:
             return False
-        predicted = s >= self.threshold
-        n_pos, n_pred = int(np.count_nonzero(positive)), int(np.count_nonzero(predicted))
-        tp = int(np.count_nonzero(predicted & positive))
-        self.tp += tp
-        self.fp += n_pred - tp
-        self.fn += n_pos - tp
-        self.tn += len(s) - n_pred - n_pos + tp
+        if self._grid_bin is None:
+            self._count(positive, s >= self.threshold)
 
-        index = np.multiply(s, self.n_bins).astype(np.intp)
-        np.minimum(index, self.n_bins - 1, out=index)
+        # A score of exactly 1 lands in an extra bin that is folded into the top one.
+        np.copyto(index, np.multiply(s, self.n_bins), casting="unsafe")
         index <<= 1
         index += positive
-        self.hist += np.bincount(index, minlength=2 * self.n_bins).reshape(-1, 2)
+        counts = np.bincount(index, minlength=2 * self.n_bins + 2).reshape(-1, 2)
+        self.hist += counts[:-1]
+        self.hist[-1] += counts[-1]
         return True
+
+    def _count(self, positive: np.ndarray, predicted: np.ndarray) -> None:
+        n_pos, n_pred = int(np.count_nonzero(positive)), int(np.count_nonzero(predicted))
+        tp = int(np.count_nonzero(predicted & (positive != 0)))
+        self._counts += [tp, n_pred - tp, len(predicted) - n_pred - n_pos + tp, n_pos - tp]
 
     def merge(self, other: BinaryState) -> BinaryState:
         """Add ``other``'s samples into this state (which is returned); ``other`` is unchanged."""
@@ -129,24 +139,28 @@ class BinaryState:
                 f"cannot merge a state with threshold {other.threshold} and {other.n_bins} bins "
                 f"into one with threshold {self.threshold} and {self.n_bins} bins"
             )
-        self.tp += other.tp
-        self.fp += other.fp
-        self.tn += other.tn
-        self.fn += other.fn
+        self._counts += other._counts
         self.hist += other.hist
         return self
 
     @property
     def confusion(self) -> dict[str, int]:
-        """The confusion matrix at the threshold."""
-        return {"tp": self.tp, "fp": self.fp, "tn": self.tn, "fn": self.fn}
+        """The confusion matrix at the threshold (a score equal to it counts positive)."""
+        if self._grid_bin is None:
+            tp, fp, tn, fn = (int(c) for c in self._counts)
+        else:
+            fp, tp = (int(c) for c in self.hist[self._grid_bin :].sum(axis=0))
+            neg, pos = (int(c) for c in self.hist.sum(axis=0))
+            tn, fn = neg - fp, pos - tp
+        return {"tp": tp, "fp": fp, "tn": tn, "fn": fn}
 
     def compute(self) -> BinaryResult:
         """Every figure with its interval; raises ``MetricInputError`` when there is no sample."""
         if self.n == 0:
             raise MetricInputError("no samples: binary metrics need at least one")
         findings: list[Finding] = []
-        metrics = _threshold_metrics(self.tp, self.fp, self.tn, self.fn, self.threshold, findings)
+        c = self.confusion
+        metrics = _threshold_metrics(c["tp"], c["fp"], c["tn"], c["fn"], self.threshold, findings)
         metrics["roc_auc"] = _roc_auc(self.hist, findings)
         metrics["pr_auc"] = _average_precision(self.hist, findings)
         return BinaryResult(metrics, self.confusion, findings)
@@ -183,17 +197,20 @@ class BinaryState:
         if data.get("kind") != "binary":
             raise MetricInputError(f"expected a binary state, got kind {data.get('kind')!r}")
         state = cls(data["threshold"], data["n_bins"])
-        for key, value in data["confusion"].items():
-            setattr(state, key, int(value))
+        state._counts[:] = [int(data["confusion"][key]) for key in ("tp", "fp", "tn", "fn")]
         flat = state.hist.ravel()
         flat[np.asarray(data["hist"]["index"], dtype=np.intp)] = data["hist"]["count"]
         return state
 
 
-def _labels_ok(y: np.ndarray, positive: np.ndarray) -> bool:
+def _as_labels(y: np.ndarray) -> np.ndarray | None:
+    """``y`` as something that adds 0 or 1 to an index, or None when it holds other values."""
+    if y.dtype == np.bool_:
+        return y
     if y.dtype.kind in "iu":
-        return bool(y.min() >= 0 and y.max() <= 1)
-    return int(np.count_nonzero(y == 1)) == int(np.count_nonzero(positive))
+        return y if y.min() >= 0 and y.max() <= 1 else None
+    positive = y != 0
+    return positive if np.count_nonzero(y == 1) == np.count_nonzero(positive) else None
 
 
 def _ratio(name: str, hits: int, total: int, reason: str, findings: list[Finding]) -> MetricValue:
