@@ -89,3 +89,29 @@ def test_a_gnn_window_with_too_few_anomalies_is_refused():
 
     with pytest.raises(DataError, match="fit part holds 0 anomalies, fewer than the 10 needed"):
         recalibrate_arrays("gnn", gnn_bytes(), x, y)
+
+
+def test_a_loss_calibration_cannot_fix_is_named_in_the_reason():
+    from glass_metrics.metrics.types import MetricValue
+    from glass_metrics.recalibration.judge import Comparison
+    from glass_metrics.recalibration.run import _explain, _recovered
+
+    mse = Comparison(
+        "mse",
+        MetricValue(0.013, 400, 0.011, 0.015),
+        MetricValue(0.009, 400, 0.008, 0.010),
+        0.004,
+        (0.003, 0.005),
+    )
+    outcome = type("Outcome", (), {"reason": "better on data it was not fitted on"})()
+
+    shares = _recovered([mse], {"mse": 0.004})
+    reason = _explain(outcome, shares)
+
+    assert shares == {"mse": pytest.approx(0.4 / 0.9)}
+    assert reason.endswith(
+        "wins back only 44% of the MSE lost since the reference split: the "
+        "rest is a change in the process or the sensors that calibration "
+        "cannot fix; retrain the model"
+    )
+    assert _recovered([mse], {"mse": 0.012}) == {"mse": None}  # within its interval: no loss

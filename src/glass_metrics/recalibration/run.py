@@ -73,6 +73,8 @@ class RecalibrationReport:
     def format(self) -> str:
         """A few readable lines for the CLI and the demo."""
         decision = "promoted to champion" if self.promoted else "kept as challenger"
+        if self.version is None:
+            decision = "would be " + ("promoted to champion" if self.promoted else "challenger")
         lines = [
             f"{self.model_name}: recalibrated {self.parent_version} on {', '.join(self.windows)}"
             f" ({self.n_fit} samples fitted, {self.n_judge} judged)",
@@ -136,7 +138,7 @@ def recalibrate(
     )
     reference = _reference(kind, model_bytes, meta, Path(data_dir), reference_split, lstm_window)
     recovered = _recovered(outcome.comparisons, reference)
-    reason = _explain(kind, outcome, reference, recovered)
+    reason = _explain(outcome, recovered)
 
     new_meta = fitting.metadata(outcome.calibrated)
     target = root / "recalibration" / "models" / f"{name}-{new_meta['version']}.onnx"
@@ -192,29 +194,34 @@ def _reference(kind, model_bytes, meta, data_dir, split, lstm_window) -> dict[st
 
 
 def _recovered(comparisons, reference: dict[str, float]) -> dict[str, float | None]:
+    """Per figure, the share of its loss since the reference that the calibration won back.
+
+    ``None`` when the figure before calibration is not significantly worse than its
+    reference (its 95 % interval reaches the reference): there is no loss to speak of.
+    """
     recovered: dict[str, float | None] = {}
     for c in comparisons:
         ref = reference.get(c.metric)
         if ref is None or not math.isfinite(ref):
             continue
-        sign = 1.0 if c.metric in ("mse", "ece") else -1.0
-        lost = sign * (c.before.value - ref)
-        recovered[c.metric] = c.improvement / lost if lost > 1e-12 else None
+        lower_is_better = c.metric in ("mse", "ece")
+        lost = c.before.value - ref if lower_is_better else ref - c.before.value
+        significant = c.before.ci_low > ref if lower_is_better else c.before.ci_high < ref
+        recovered[c.metric] = c.improvement / lost if significant and lost > 0 else None
     return recovered
 
 
-def _explain(kind, outcome, reference, recovered) -> str:
-    """The decision's reason, with why calibration cannot help when the loss lies elsewhere."""
-    if outcome.promote or kind != "lstm" or "mse" not in reference:
+def _explain(outcome, recovered: dict[str, float | None]) -> str:
+    """The decision's reason, and why calibration cannot help when it wins back little."""
+    shares = {k: v for k, v in recovered.items() if v is not None}
+    if not shares or max(shares.values()) >= 0.5:
         return outcome.reason
-    ece = next(c for c in outcome.comparisons if c.metric == "ece")
-    if (recovered.get("mse") or 0.0) < 0.5 and ece.before.value <= 2 * reference["ece"]:
-        return (
-            outcome.reason + f". The MSE lost since the reference ({reference['mse']:.4g}) "
-            f"is not a calibration error (ECE {ece.before.value:.3g} is near its reference "
-            f"{reference['ece']:.3g}): the process itself changed; retrain the model"
-        )
-    return outcome.reason
+    won = " and ".join(f"{v:.0%} of the {k.upper()}" for k, v in shares.items())
+    return (
+        f"{outcome.reason}. Calibration wins back only {won} lost since the reference split: "
+        "the rest is a change in the process or the sensors that calibration cannot fix; "
+        "retrain the model"
+    )
 
 
 def _register(report: RecalibrationReport, root: Path, uri: str | None) -> RecalibrationReport:
