@@ -56,24 +56,26 @@ def make_data(n: int, k: int, seed: int) -> dict[str, np.ndarray]:
     y_pred = y_true + rng.standard_normal((n, k), dtype=np.float32) * np.float32(0.1)
     labels = rng.random(n, dtype=np.float32) < 0.3
     scores = np.clip(
-        rng.standard_normal(n, dtype=np.float32) * np.float32(0.2) + np.float32(0.35)
-        + labels * np.float32(0.3), 0, 1
+        rng.standard_normal(n, dtype=np.float32) * np.float32(0.2)
+        + np.float32(0.35)
+        + labels * np.float32(0.3),
+        0,
+        1,
     )
-    return {"y_true": y_true, "y_pred": y_pred, "labels": labels.astype(np.int8),
-            "scores": scores}
+    return {"y_true": y_true, "y_pred": y_pred, "labels": labels.astype(np.int8), "scores": scores}
 
 
 def ours_regression(d: dict[str, np.ndarray], chunk: int) -> None:
     state = RegressionState([f"o{j}" for j in range(d["y_true"].shape[1])])
     for i in range(0, len(d["y_true"]), chunk):
-        state.update(d["y_true"][i:i + chunk], d["y_pred"][i:i + chunk])
+        state.update(d["y_true"][i : i + chunk], d["y_pred"][i : i + chunk])
     state.compute()
 
 
 def ours_binary(d: dict[str, np.ndarray], chunk: int) -> None:
     state = BinaryState(0.5)
     for i in range(0, len(d["scores"]), chunk):
-        state.update(d["labels"][i:i + chunk], d["scores"][i:i + chunk])
+        state.update(d["labels"][i : i + chunk], d["scores"][i : i + chunk])
     state.compute()
 
 
@@ -92,16 +94,23 @@ def sklearn_binary(d: dict[str, np.ndarray]) -> None:
 
     y, s = d["labels"], d["scores"]
     pred = s >= 0.5
-    for metric in (skm.accuracy_score, skm.precision_score, skm.recall_score, skm.f1_score,
-                   skm.balanced_accuracy_score, skm.matthews_corrcoef):
+    for metric in (
+        skm.accuracy_score,
+        skm.precision_score,
+        skm.recall_score,
+        skm.f1_score,
+        skm.balanced_accuracy_score,
+        skm.matthews_corrcoef,
+    ):
         metric(y, pred)
     skm.roc_auc_score(y, s)
     skm.average_precision_score(y, s)
 
 
 def report(name: str, read: float, ours: float, sklearn: float | None, peak: int) -> None:
-    line = (f"{name:<11} read pass {read:8.4f} s | ours {ours:8.4f} s "
-            f"({ours / read:5.2f}x read pass)")
+    line = (
+        f"{name:<11} read pass {read:8.4f} s | ours {ours:8.4f} s ({ours / read:5.2f}x read pass)"
+    )
     if sklearn is not None:
         line += f" | scikit-learn {sklearn:8.3f} s ({sklearn / ours:6.1f}x slower than ours)"
     print(line + f" | our peak extra memory {peak / 2**20:6.2f} MiB")
@@ -109,18 +118,24 @@ def report(name: str, read: float, ours: float, sklearn: float | None, peak: int
 
 def bench_engine(args: argparse.Namespace) -> None:
     d = make_data(args.n, args.k, args.seed)
-    print(f"n = {args.n:,}, regression outputs = {args.k}, float32, chunk = {args.chunk:,} rows, "
-          f"best of {args.repeat}")
+    print(
+        f"n = {args.n:,}, regression outputs = {args.k}, float32, chunk = {args.chunk:,} rows, "
+        f"best of {args.repeat}"
+    )
 
-    read_reg = best_of(args.repeat, lambda: (np.add.reduce(d["y_true"], axis=None),
-                                             np.add.reduce(d["y_pred"], axis=None)))
+    read_reg = best_of(
+        args.repeat,
+        lambda: (np.add.reduce(d["y_true"], axis=None), np.add.reduce(d["y_pred"], axis=None)),
+    )
     ours_reg = best_of(args.repeat, lambda: ours_regression(d, args.chunk))
     sk_reg = None if args.no_sklearn else best_of(1, lambda: sklearn_regression(d))
-    report("regression", read_reg, ours_reg, sk_reg,
-           peak_bytes(lambda: ours_regression(d, args.chunk)))
+    report(
+        "regression", read_reg, ours_reg, sk_reg, peak_bytes(lambda: ours_regression(d, args.chunk))
+    )
 
-    read_bin = best_of(args.repeat, lambda: (np.add.reduce(d["scores"]),
-                                             np.add.reduce(d["labels"])))
+    read_bin = best_of(
+        args.repeat, lambda: (np.add.reduce(d["scores"]), np.add.reduce(d["labels"]))
+    )
     ours_bin = best_of(args.repeat, lambda: ours_binary(d, args.chunk))
     sk_bin = None if args.no_sklearn else best_of(1, lambda: sklearn_binary(d))
     report("binary", read_bin, ours_bin, sk_bin, peak_bytes(lambda: ours_binary(d, args.chunk)))
@@ -133,8 +148,9 @@ def child_peak_mib(argv: list[str]) -> float:
         "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)\n"
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
     )
-    out = subprocess.run([sys.executable, "-c", wrapper, *argv], check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", wrapper, *argv], check=True, capture_output=True, text=True
+    ).stdout
     return int(out.split()[-1]) / 1024
 
 
@@ -163,15 +179,29 @@ def bench_score_rss(args: argparse.Namespace) -> None:
         path = Path(tmp) / "predictions.parquet"
         write_parquet(path, args.n, args.k, args.seed)
         size = os.path.getsize(path) / 2**20
-        base = child_peak_mib([sys.executable, "-c", "import glass_metrics.scoring, "
-                               "pyarrow.parquet, pandas"])
+        base = child_peak_mib(
+            [sys.executable, "-c", "import glass_metrics.scoring, pyarrow.parquet, pandas"]
+        )
         start = time.perf_counter()
-        peak = child_peak_mib([sys.executable, "-m", "glass_metrics.cli", "score", str(path),
-                               "--task", "regression", "--format", "json"])
+        peak = child_peak_mib(
+            [
+                sys.executable,
+                "-m",
+                "glass_metrics.cli",
+                "score",
+                str(path),
+                "--task",
+                "regression",
+                "--format",
+                "json",
+            ]
+        )
         took = time.perf_counter() - start
-    print(f"score RSS   {args.n:,} rows x {2 * args.k} float32 columns ({size:.0f} MiB Parquet): "
-          f"peak {peak:.0f} MiB, baseline {base:.0f} MiB (interpreter + imports), "
-          f"{peak - base:.0f} MiB above baseline, {took:.1f} s")
+    print(
+        f"score RSS   {args.n:,} rows x {2 * args.k} float32 columns ({size:.0f} MiB Parquet): "
+        f"peak {peak:.0f} MiB, baseline {base:.0f} MiB (interpreter + imports), "
+        f"{peak - base:.0f} MiB above baseline, {took:.1f} s"
+    )
 
 
 def main() -> None:
@@ -182,8 +212,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="timed repeats (best is kept)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-sklearn", action="store_true", help="skip scikit-learn")
-    parser.add_argument("--score-rss", action="store_true",
-                        help="also measure glass-metrics score's peak RSS on a Parquet file")
+    parser.add_argument(
+        "--score-rss",
+        action="store_true",
+        help="also measure glass-metrics score's peak RSS on a Parquet file",
+    )
     parser.add_argument("--only-score-rss", action="store_true", help="only that measurement")
     args = parser.parse_args()
     if not args.only_score_rss:

@@ -142,3 +142,10 @@ def test_pr_curve_matches_sklearn_on_grid_scores() -> None:
     np.testing.assert_allclose(thresholds, ref_t)
     np.testing.assert_allclose(precision, ref_p[:-1], rtol=RTOL)
     np.testing.assert_allclose(recall, ref_r[:-1], rtol=RTOL)
+
+
+def test_update_columns_equals_update() -> None:
+    y_true, y_pred = (a.astype(np.float32) for a in _regression_data(20_000))
+    stacked = RegressionState(OUTPUTS).update(y_true, y_pred)
+    columns = RegressionState(OUTPUTS).update_columns(list(y_true.T.copy()), list(y_pred.T.copy()))
+    assert columns.to_dict() == stacked.to_dict()

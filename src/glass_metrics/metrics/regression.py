@@ -137,12 +137,14 @@ class RegressionState:
         rows = len(t[0])
         tc, d = buffers[0, :, :rows], buffers[1, :, :rows]
         if isinstance(t, np.ndarray) and isinstance(p, np.ndarray):
-            np.subtract(t, self.shift[:, None], out=tc, dtype=np.float64)
-            np.subtract(p, t, out=d, dtype=np.float64)
+            np.copyto(tc, t)
+            np.copyto(d, p)
         else:
             for j in range(len(self.outputs)):
-                np.subtract(t[j], self.shift[j], out=tc[j], dtype=np.float64)
-                np.subtract(p[j], t[j], out=d[j], dtype=np.float64)
+                np.copyto(tc[j], t[j])
+                np.copyto(d[j], p[j])
+        d -= tc
+        tc -= self.shift[:, None]
 
         self.s_t += np.add.reduce(tc, axis=1)
         for j in range(len(self.outputs)):
