@@ -97,3 +97,10 @@ def test_a_calibrated_model_can_be_calibrated_again():
         run(twice, {"sensor_window": x})["defect_probability"], expected, atol=1e-5
     )
     assert meta(twice)["version"] == "1.0+cal2"
+
+
+def test_parameters_of_the_wrong_width_are_refused():
+    params = PlattParams(np.ones(4, np.float32), np.zeros(4, np.float32), tuple(DEFECTS[:4]))
+
+    with pytest.raises(ModelError, match="4 scales and 4 offsets for a model with 6 defect"):
+        calibrated_lstm(lstm_bytes(), params)

@@ -20,6 +20,7 @@ class PlattParams:
     outputs: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready parameters (as written to the model's ``calibration`` metadata)."""
         return {
             "method": "platt",
             "outputs": list(self.outputs),
@@ -36,6 +37,7 @@ class ThresholdParams:
     rule: str
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready parameters (as written to the model's ``calibration`` metadata)."""
         return {"method": "threshold", "threshold": self.threshold, "rule": self.rule}
 
 

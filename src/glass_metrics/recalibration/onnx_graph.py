@@ -47,6 +47,7 @@ def calibrated_lstm(model_bytes: bytes, params: PlattParams, *, extra: dict | No
             f"an LSTM must output 'defect_logit' and 'defect_probability' to be recalibrated; "
             f"it outputs {sorted(outputs)}"
         )
+    _check_width(graph, params)
     tag = f"cal{_generation(graph)}"
     raw_logit = f"defect_logit_before_{tag}"
     _rename_tensor(graph, "defect_logit", raw_logit)
@@ -97,6 +98,19 @@ def _rename_tensor(graph, old: str, new: str) -> None:
     for info in [*graph.value_info, *graph.output]:
         if info.name == old:
             info.name = new
+
+
+def _check_width(graph, params: PlattParams) -> None:
+    """Raise :class:`ModelError` unless there is one ``a`` and one ``b`` per defect output."""
+    (logit,) = [o for o in graph.output if o.name == "defect_logit"]
+    dims = logit.type.tensor_type.shape.dim
+    width = dims[-1].dim_value if dims and dims[-1].HasField("dim_value") else None
+    sizes = {len(params.a), len(params.b), width or len(params.a)}
+    if len(sizes) != 1:
+        raise ModelError(
+            f"calibration has {len(params.a)} scales and {len(params.b)} offsets for a model "
+            f"with {width} defect outputs"
+        )
 
 
 def _generation(graph) -> int:

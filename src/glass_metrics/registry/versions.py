@@ -73,10 +73,12 @@ class ModelVersionInfo:
 
     @property
     def sha256(self) -> str | None:
+        """The SHA-256 of the version's ONNX file, as tagged at registration."""
         return self.tags.get("model_sha256")
 
     @property
     def spec(self) -> str:
+        """``NAME/VERSION``, the spec that names exactly this version."""
         return f"{self.name}/{self.version}"
 
     def figures(self) -> dict[str, str]:
