@@ -27,10 +27,10 @@ def binary_frame() -> pd.DataFrame:
 def regression_frame() -> pd.DataFrame:
     rng = np.random.default_rng(12)
     frame = {}
-    for name in DEFECTS:
+    for name, noise in zip(DEFECTS, [0.1, 0.5], strict=True):
         truth = rng.random(1500)
         frame[f"true_{name}"] = truth
-        frame[f"pred_{name}"] = truth + rng.normal(0, 0.1, 1500)
+        frame[f"pred_{name}"] = truth + rng.normal(0, noise, 1500)
     frame["batch"] = np.arange(1500)
     return pd.DataFrame(frame)
 
@@ -83,7 +83,10 @@ def test_regression_json_per_output(tmp_path: Path, capsys, regression_frame) ->
     stones = report["per_output"]["stones"]
     assert stones["mse"]["value"] == pytest.approx(skm.mean_squared_error(truth, pred))
     assert stones["r2_score"]["ci95"][0] < stones["r2_score"]["value"]
-    assert report["metrics"]["rmse"]["method"]
+    assert report["metrics"]["rmse"]["value"] ** 2 == pytest.approx(
+        report["metrics"]["mse"]["value"]
+    )
+    assert [f["code"] for f in report["findings"] if f["severity"] == "error"] == []
 
 
 def test_table_output(tmp_path: Path, capsys, regression_frame) -> None:

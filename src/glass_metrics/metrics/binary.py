@@ -4,6 +4,13 @@ A score equal to the threshold counts as positive. The confusion matrix is exact
 AUCs are computed from a fixed-bin histogram of the scores per class, so they equal the exact
 values when scores fall on the bin grid and are otherwise within about one bin's share of
 tied pairs (well under 1e-3 with the default 16384 bins).
+
+Each figure's ``n`` is the count it rests on: all samples for accuracy, balanced accuracy,
+MCC and ROC-AUC; predicted positives for precision; actual positives for recall and PR-AUC;
+``tp + fp + fn`` for F1. Intervals: Wilson (accuracy, precision, recall), normal (balanced
+accuracy), delta method over the multinomial confusion cells (F1), Fisher z (MCC),
+Hanley-McNeil (ROC-AUC) and logit-normal (PR-AUC). A metric whose denominator is zero is NaN
+with an ``undefined-metric`` finding and an :class:`UndefinedMetricWarning`.
 """
 
 from __future__ import annotations

@@ -46,8 +46,9 @@ AVERAGE_METHOD = "mean of per-output bounds (conservative)"
 class RegressionResult:
     """Figures of one regression evaluation.
 
-    ``overall`` holds the uniform average over outputs of each metric in
-    :data:`REGRESSION_METRICS`; ``per_output`` the same figures for each output.
+    ``overall`` holds the uniform average over outputs of MSE, MAE and R2, and RMSE as the
+    square root of that average MSE (so RMSE² = MSE); ``per_output`` the same figures for
+    each output. Every ``n`` is the number of samples (rows).
     """
 
     overall: dict[str, MetricValue]
@@ -272,7 +273,24 @@ def _average(
             float(np.mean([v.ci_high for v in defined])),
             AVERAGE_METHOD if len(per_output) > 1 else defined[0].method,
         )
+    if len(per_output) > 1:
+        overall["rmse"] = _pooled_rmse(overall["mse"])
     return overall
+
+
+def _pooled_rmse(mse: MetricValue) -> MetricValue:
+    """RMSE over all outputs as the root of the averaged MSE, so that RMSE² = MSE holds.
+
+    (scikit-learn's ``uniform_average`` RMSE averages the per-output roots instead; that
+    figure is smaller whenever outputs differ, and would contradict the published MSE.)
+    """
+    return MetricValue(
+        math.sqrt(mse.value),
+        mse.n,
+        math.sqrt(mse.ci_low) if math.isfinite(mse.ci_low) else math.nan,
+        math.sqrt(mse.ci_high) if math.isfinite(mse.ci_high) else math.nan,
+        "square root of the averaged MSE and its interval",
+    )
 
 
 __all__ = ["BLOCK_ROWS", "REGRESSION_METRICS", "RegressionResult", "RegressionState"]
