@@ -30,6 +30,7 @@ def test_one_class_only_makes_recall_and_aucs_undefined() -> None:
     assert result.metrics["accuracy"].value == pytest.approx(2 / 3)
 
 
+@pytest.mark.filterwarnings("ignore::glass_metrics.metrics.UndefinedMetricWarning")
 def test_no_positive_prediction_makes_precision_undefined_not_zero() -> None:
     with pytest.warns(UndefinedMetricWarning, match="no sample scored at or above 0.5"):
         result = BinaryState().update([1, 0, 1], [0.2, 0.1, 0.4]).compute()
@@ -41,6 +42,7 @@ def test_no_positive_prediction_makes_precision_undefined_not_zero() -> None:
     )
 
 
+@pytest.mark.filterwarnings("ignore::glass_metrics.metrics.UndefinedMetricWarning")
 def test_constant_target_makes_r2_undefined() -> None:
     with pytest.warns(UndefinedMetricWarning, match="target of output 'cracks' is constant"):
         result = RegressionState(["cracks"]).update([0.2] * 5, [0.1, 0.2, 0.3, 0.2, 0.2]).compute()
