@@ -44,8 +44,9 @@ def evaluate(
     and returned with its sequence number set.
     """
     loaded = load_model(model, kind=kind)
-    result = evaluate_model(loaded, Path(data), split=split, batch_size=batch_size,
-                            progress=progress)
+    result = evaluate_model(
+        loaded, Path(data), split=split, batch_size=batch_size, progress=progress
+    )
     if not sinks:
         return result
     return publish(result, out, sinks=sinks, mlflow_uri=mlflow_uri)
@@ -66,8 +67,10 @@ def publish(
     with exclusive_lock(OutputLayout(root).lock_file):
         sequence = next_sequence(root, result.experiment, result.split)
         numbered = dataclasses.replace(result, sequence=sequence)
-        where = publish_to_sinks(numbered, root, mlflow_uri=mlflow_uri,
-                                 onnx_path=numbered.model_path, sinks=tuple(sinks))
+        where = publish_to_sinks(
+            numbered, root, mlflow_uri=mlflow_uri, onnx_path=numbered.model_path, sinks=tuple(sinks)
+        )
+    numbered = dataclasses.replace(numbered, published=dict(where))
     log.info("published %s #%d to %s", numbered.experiment, sequence, ", ".join(where))
     return numbered
 
@@ -89,5 +92,12 @@ def train(
     """
     from glass_metrics.models.training import train as train_model
 
-    return train_model(kind, Path(data_dir), onnx_path=Path(onnx_path), out=Path(out),
-                       epochs=epochs, seed=seed, run_name=run_name)
+    return train_model(
+        kind,
+        Path(data_dir),
+        onnx_path=Path(onnx_path),
+        out=Path(out),
+        epochs=epochs,
+        seed=seed,
+        run_name=run_name,
+    )

@@ -70,8 +70,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--threshold", type=float, default=0.5, help="binary decision threshold")
     p.add_argument("--y-true", default="y_true", help="binary label column")
     p.add_argument("--y-score", default="y_score", help="binary score column")
-    p.add_argument("--outputs", nargs="+", default=None,
-                   help="regression outputs (columns true_<o>, pred_<o>); default: all pairs")
+    p.add_argument(
+        "--outputs",
+        nargs="+",
+        default=None,
+        help="regression outputs (columns true_<o>, pred_<o>); default: all pairs",
+    )
     p.add_argument("--true-prefix", default="true_")
     p.add_argument("--pred-prefix", default="pred_")
     p.add_argument("--chunk-rows", type=int, default=1_000_000)
@@ -92,8 +96,12 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="simulate, train, evaluate and publish, end to end")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    p.add_argument("--workdir", type=Path, default=Path("."),
-                   help="where data/ and models/ go (default: current folder)")
+    p.add_argument(
+        "--workdir",
+        type=Path,
+        default=Path("."),
+        help="where data/ and models/ go (default: current folder)",
+    )
     p.add_argument("--size", choices=["small", "full"], default="full")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(handler=_demo)
@@ -112,8 +120,15 @@ def _train(args: argparse.Namespace) -> int:
     from glass_metrics.api import train
 
     onnx_path = args.onnx or Path("models") / f"{args.model}.onnx"
-    report = train(args.model, args.data, onnx_path=onnx_path, out=args.out,
-                   epochs=args.epochs, seed=args.seed, run_name=args.run_name)
+    report = train(
+        args.model,
+        args.data,
+        onnx_path=onnx_path,
+        out=args.out,
+        epochs=args.epochs,
+        seed=args.seed,
+        run_name=args.run_name,
+    )
     for name, value in report.items():
         print(f"{name:>28}: {value}")
     return 0
@@ -122,10 +137,17 @@ def _train(args: argparse.Namespace) -> int:
 def _score(args: argparse.Namespace) -> int:
     from glass_metrics.scoring import format_table, score_file
 
-    report = score_file(args.file, task=args.task, threshold=args.threshold,
-                        y_true=args.y_true, y_score=args.y_score, outputs=args.outputs,
-                        true_prefix=args.true_prefix, pred_prefix=args.pred_prefix,
-                        chunk_rows=args.chunk_rows)
+    report = score_file(
+        args.file,
+        task=args.task,
+        threshold=args.threshold,
+        y_true=args.y_true,
+        y_score=args.y_score,
+        outputs=args.outputs,
+        true_prefix=args.true_prefix,
+        pred_prefix=args.pred_prefix,
+        chunk_rows=args.chunk_rows,
+    )
     print(json.dumps(report, indent=2) if args.format == "json" else format_table(report))
     return 0
 
@@ -145,8 +167,15 @@ def _evaluate(args: argparse.Namespace) -> int:
     from glass_metrics.api import evaluate
     from glass_metrics.report import format_result
 
-    result = evaluate(args.model, args.model_path, args.data, split=args.split, out=args.out,
-                      batch_size=args.batch_size, progress=sys.stderr.isatty())
+    result = evaluate(
+        args.model,
+        args.model_path,
+        args.data,
+        split=args.split,
+        out=args.out,
+        batch_size=args.batch_size,
+        progress=sys.stderr.isatty(),
+    )
     print(format_result(result))
     return 0
 

@@ -55,7 +55,10 @@ def evaluate_model(
     )
     log.info(
         "evaluated %s %s on %s: %d samples, %d findings",
-        result.model_name, result.model_version, result.dataset, result.n_samples,
+        result.model_name,
+        result.model_version,
+        result.dataset,
+        result.n_samples,
         len(result.findings),
     )
     return result

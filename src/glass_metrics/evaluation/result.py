@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from glass_metrics.metrics.types import Finding, MetricValue
 
@@ -20,7 +21,8 @@ class EvaluationResult:
     the LSTM; ``accuracy``, ``precision``, ``recall``, ``f1_score`` and more for the GNN).
     ``breakdowns`` maps a dimension (``defect``, ``zone``, ``sensor``, ``anomaly_kind``) to
     its members' metrics. ``sequence`` is the evaluation's number in its experiment's
-    history (1 for the first); it is assigned when the result is published.
+    history (1 for the first); it is assigned when the result is published, and
+    ``published`` then maps each sink to where it wrote (a path, an MLflow run id).
     """
 
     kind: str
@@ -40,6 +42,7 @@ class EvaluationResult:
     timestamp: datetime = field(default_factory=lambda: datetime.now(UTC))
     sequence: int = 0
     model_path: str | None = None
+    published: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "metrics", MappingProxyType(dict(self.metrics)))
