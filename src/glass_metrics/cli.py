@@ -94,6 +94,73 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=1024)
     p.set_defaults(handler=_evaluate)
 
+    p = sub.add_parser("monitor", help="evaluate each new labelled window and run the alerts")
+    p.add_argument("model", choices=["lstm", "gnn"])
+    p.add_argument("--data", type=Path, required=True, help="dataset folder (its manifest)")
+    p.add_argument(
+        "--model",
+        dest="model_path",
+        type=Path,
+        default=None,
+        help="ONNX file (default: the registry's champion)",
+    )
+    p.add_argument(
+        "--watch",
+        type=Path,
+        default=None,
+        help="folder of arriving Parquet windows (default: <data>/production)",
+    )
+    p.add_argument("--rules", type=Path, default=None, help="alert rules YAML (default: built in)")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.add_argument("--limit", type=int, default=None, help="process at most this many windows")
+    p.add_argument("--follow", action="store_true", help="keep polling for new windows")
+    p.add_argument("--interval", type=float, default=60.0, help="seconds between polls")
+    p.add_argument(
+        "--no-recalibrate", action="store_true", help="do not run the recalibrate action"
+    )
+    p.set_defaults(handler=_monitor)
+
+    p = sub.add_parser("alerts", help="alert rules: render them for Prometheus/Alertmanager")
+    alerts = p.add_subparsers(dest="alerts_command", required=True)
+    p = alerts.add_parser("render", help="write Prometheus rules, their tests, Alertmanager config")
+    p.add_argument("--rules", type=Path, default=None, help="alert rules YAML (default: built in)")
+    p.add_argument("--out", type=Path, default=Path("deploy"))
+    p.set_defaults(handler=_alerts_render)
+    p = alerts.add_parser("check", help="validate an alert rules YAML file")
+    p.add_argument("rules", type=Path)
+    p.set_defaults(handler=_alerts_check)
+
+    p = sub.add_parser("registry", help="model versions and their aliases")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    registry = p.add_subparsers(dest="registry_command", required=True)
+    registry.add_parser("list", help="registered models").set_defaults(handler=_registry_list)
+    p = registry.add_parser("show", help="NAME, NAME@ALIAS or NAME/VERSION")
+    p.add_argument("spec")
+    p.set_defaults(handler=_registry_show)
+    p = registry.add_parser("promote", help="make VERSION the champion of NAME")
+    p.add_argument("name")
+    p.add_argument("version")
+    p.set_defaults(handler=_registry_promote)
+
+    p = sub.add_parser("recalibrate", help="refit the calibration on a recent labelled window")
+    p.add_argument("model", choices=["lstm", "gnn"])
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument(
+        "--model",
+        dest="model_path",
+        type=Path,
+        default=None,
+        help="ONNX file (default: the registry's champion)",
+    )
+    p.add_argument(
+        "--window",
+        nargs="+",
+        default=None,
+        help="splits, e.g. production/day_005..day_007 (default: the last 3 days)",
+    )
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.set_defaults(handler=_recalibrate)
+
     p = sub.add_parser("demo", help="simulate, train, evaluate and publish, end to end")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     p.add_argument(
@@ -177,6 +244,85 @@ def _evaluate(args: argparse.Namespace) -> int:
         progress=sys.stderr.isatty(),
     )
     print(format_result(result))
+    return 0
+
+
+def _monitor(args: argparse.Namespace) -> int:
+    from glass_metrics.monitoring.monitor import Monitor
+    from glass_metrics.monitoring.rules import load_rules
+
+    monitor = Monitor(
+        args.model,
+        args.data,
+        args.out,
+        model=args.model_path,
+        rules=load_rules(args.rules),
+        watch=args.watch,
+        recalibrate=not args.no_recalibrate,
+    )
+    if args.follow:
+        monitor.run_forever(interval=args.interval)
+        return 0
+    for outcome in monitor.run_once(limit=args.limit):
+        print(_monitor_line(outcome))
+    return 0
+
+
+def _monitor_line(outcome) -> str:
+    result = outcome.result
+    figures = ", ".join(f"{k} {v.value:.4f}" for k, v in list(result.metrics.items())[:4])
+    alerts = "; ".join(e.headline() for e in outcome.events) or "no alert changes"
+    return f"{outcome.window}: n={result.n_samples} {figures} | {alerts}"
+
+
+def _alerts_render(args: argparse.Namespace) -> int:
+    from glass_metrics.monitoring import load_rules, render_all
+
+    for path in render_all(load_rules(args.rules), args.out):
+        print(f"wrote {path}")
+    return 0
+
+
+def _alerts_check(args: argparse.Namespace) -> int:
+    from glass_metrics.monitoring import load_rules
+
+    rules = load_rules(args.rules)
+    print(
+        f"{args.rules}: {len(rules.thresholds)} threshold rules, "
+        f"{len(rules.degradations)} degradation rules, valid"
+    )
+    return 0
+
+
+def _registry_list(args: argparse.Namespace) -> int:
+    from glass_metrics.registry import format_models, list_models
+
+    print(format_models(list_models(root=args.out)))
+    return 0
+
+
+def _registry_show(args: argparse.Namespace) -> int:
+    from glass_metrics.registry import format_show, show
+
+    print(format_show(show(args.spec, root=args.out)))
+    return 0
+
+
+def _registry_promote(args: argparse.Namespace) -> int:
+    from glass_metrics.registry import format_version, promote
+
+    print(
+        format_version(promote(args.name, args.version, root=args.out, reason="promoted by hand"))
+    )
+    return 0
+
+
+def _recalibrate(args: argparse.Namespace) -> int:
+    from glass_metrics.recalibration import latest_windows, recalibrate
+
+    windows = args.window or latest_windows(args.data, 3)
+    report = recalibrate(args.model, args.model_path, args.data, windows=windows, root=args.out)
+    print(report.format())
     return 0
 
 
