@@ -214,7 +214,7 @@ class RegressionState:
             figures["r2_score"] = undefined(f"r2_score[{name}]", n, reason, findings)
         else:
             r2_ci = (1 - mse_ci[1] * n / sst, 1 - mse_ci[0] * n / sst)
-            figures["r2_score"] = MetricValue(1 - self.s_d2[j] / sst, n, *r2_ci, R2_METHOD)
+            figures["r2_score"] = MetricValue(float(1 - self.s_d2[j] / sst), n, *r2_ci, R2_METHOD)
         return figures
 
     def to_dict(self) -> dict[str, Any]:
