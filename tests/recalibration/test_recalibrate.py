@@ -87,7 +87,9 @@ def test_a_gnn_window_with_too_few_anomalies_is_refused():
     y[:] = False
     y[-5:] = True
 
-    with pytest.raises(DataError, match="fit part holds 0 anomalies, fewer than the 10 needed"):
+    with pytest.raises(
+        DataError, match=r"fit part holds 0 anomaly events \(0 rows\), fewer than the 3 events"
+    ):
         recalibrate_arrays("gnn", gnn_bytes(), x, y)
 
 

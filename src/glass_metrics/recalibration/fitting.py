@@ -25,6 +25,7 @@ from glass_metrics.recalibration.onnx_graph import calibrated_gnn, calibrated_ls
 
 MIN_WINDOW = {"lstm": 500, "gnn": 500}
 MIN_ANOMALIES = 10
+MIN_ANOMALY_EVENTS = 3
 DEFAULT_MARGIN = 0.02
 
 
@@ -75,13 +76,20 @@ def check_size(
     n_fit = int(round(n * fit_fraction))
     if kind == "gnn":
         for part, labels in (("fit", y[:n_fit]), ("judge", y[n_fit:])):
-            if int(labels.sum()) < MIN_ANOMALIES:
+            rows, events = int(labels.sum()), len(anomaly_runs(labels))
+            if rows < MIN_ANOMALIES or events < MIN_ANOMALY_EVENTS:
                 raise DataError(
-                    f"recalibration window {source}: its {part} part holds "
-                    f"{int(labels.sum())} anomalies, fewer than the {MIN_ANOMALIES} needed "
-                    f"to tune a threshold; give a longer window"
+                    f"recalibration window {source}: its {part} part holds {events} anomaly "
+                    f"events ({rows} rows), fewer than the {MIN_ANOMALY_EVENTS} events and "
+                    f"{MIN_ANOMALIES} rows needed to tune a threshold; give a longer window"
                 )
     return n_fit
+
+
+def anomaly_runs(labels: np.ndarray) -> np.ndarray:
+    """The lengths of the runs of consecutive anomalous rows (one run per anomaly event)."""
+    edges = np.diff(np.r_[0, np.asarray(labels, dtype=np.int8), 0])
+    return np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
 
 
 def recalibrate_arrays(
@@ -130,6 +138,8 @@ def recalibrate_arrays(
             y[fit_part], outputs[fit_part], target_recall=target_recall
         )
         before = float(meta.get("decision_threshold", "0.5"))
+        # Resampled blocks at least as long as an anomaly event keep events whole.
+        block = max(block, int(anomaly_runs(y).max()))
         comparisons = _judge_gnn(
             outputs[judge_part], y[judge_part], before, tuned, block, n_boot, seed
         )

@@ -76,7 +76,8 @@ class RecalibrationReport:
         if self.version is None:
             decision = "would be " + ("promoted to champion" if self.promoted else "challenger")
         lines = [
-            f"{self.model_name}: recalibrated {self.parent_version} on {', '.join(self.windows)}"
+            f"{self.model_name}: recalibrated {self.parent_version} on "
+            f"{_describe_window(self.windows)}"
             f" ({self.n_fit} samples fitted, {self.n_judge} judged)",
             f"new version {self.version or '(not registered)'}: {decision}",
         ]
