@@ -162,6 +162,9 @@ def test_list_and_show_print_readable_tables(store, tmp_path):
 
     table = registry.format_show(registry.show(GNN, root=store))
     assert table.splitlines()[1].split()[:3] == ["version", "aliases", "created"]
+    champion = registry.get_version(f"{GNN}@champion", root=store).version
+    rows = [line.split() for line in table.splitlines()[3:]]
+    assert [r[1] for r in rows if r[0] == champion] == ["champion"]
     detail = registry.format_show(registry.show(f"{GNN}@champion", root=store))
     assert "aliases: champion" in detail and "model_sha256" in detail
 

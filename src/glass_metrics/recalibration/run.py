@@ -9,6 +9,7 @@ its description).
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from dataclasses import dataclass, field
@@ -229,7 +230,7 @@ def _register(report: RecalibrationReport, root: Path, uri: str | None) -> Recal
     tags = _tags(report)
     description = (
         f"{report.model_name} recalibrated from version {report.parent_version} on "
-        f"{', '.join(report.windows)}. Decision: "
+        f"{_describe_window(report.windows)}. Decision: "
         f"{'promoted to champion' if report.promoted else 'kept as challenger'}, because "
         f"{report.reason}."
     )
@@ -252,7 +253,7 @@ def _tags(report: RecalibrationReport) -> dict[str, str]:
         "decision": "promoted" if report.promoted else "kept as challenger",
         "decision_reason": report.reason[:4900],
         "recalibration.windows": ",".join(report.windows),
-        "recalibration.params": str(report.params)[:4900],
+        "recalibration.params": json.dumps(report.params)[:4900],
         "n_samples": str(report.n_judge),
         "evaluation_split": f"judge part of {_describe_window(report.windows)}",
     }

@@ -8,6 +8,7 @@ from typing import Any
 from glass_metrics.registry.versions import ModelVersionInfo
 
 MODEL_COLUMNS = ("name", "versions", "latest", "champion", "challenger", "description")
+MAX_CELL = 90
 VERSION_COLUMNS = ("version", "aliases", "created", "onnx_version", "figures", "note")
 
 
@@ -15,7 +16,7 @@ def format_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> s
     """``rows`` as an aligned text table with a header; an empty list gives ``(none)``."""
     if not rows:
         return "(none)"
-    cells = [[str(row.get(c, "")) for c in columns] for row in rows]
+    cells = [[_clip(str(row.get(c, ""))) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))
@@ -23,9 +24,19 @@ def format_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> s
     return "\n".join(line.rstrip() for line in lines)
 
 
+def _clip(text: str) -> str:
+    """One line of at most :data:`MAX_CELL` characters, ``...`` marking a cut."""
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 3] + "..."
+
+
 def format_models(rows: Sequence[Mapping[str, Any]]) -> str:
-    """The table ``registry list`` prints, from :func:`~glass_metrics.registry.list_models`."""
-    return format_table(rows, MODEL_COLUMNS)
+    """The table ``registry list`` prints, from :func:`~glass_metrics.registry.list_models`.
+
+    Long descriptions are cut to their first sentence.
+    """
+    short = [{**row, "description": str(row.get("description", "")).split(";")[0]} for row in rows]
+    return format_table(short, MODEL_COLUMNS)
 
 
 def version_row(info: ModelVersionInfo, *, max_figures: int = 3) -> dict[str, str]:
@@ -38,8 +49,14 @@ def version_row(info: ModelVersionInfo, *, max_figures: int = 3) -> dict[str, st
         "created": info.created.strftime("%Y-%m-%d %H:%M:%S"),
         "onnx_version": info.tags.get("onnx_version", "-"),
         "figures": shown or "-",
-        "note": info.tags.get("decision", info.tags.get("retired_at", "")),
+        "note": _note(info),
     }
+
+
+def _note(info: ModelVersionInfo) -> str:
+    if "replaced_by" in info.tags:
+        return f"former champion, replaced by {info.tags['replaced_by']}"
+    return info.tags.get("decision", "")
 
 
 def format_versions(versions: Sequence[ModelVersionInfo]) -> str:
@@ -48,7 +65,11 @@ def format_versions(versions: Sequence[ModelVersionInfo]) -> str:
 
 
 def format_version(info: ModelVersionInfo) -> str:
-    """Everything about one version: identity, description, then every tag as a table."""
+    """Everything about one version: identity, description, then every tag as a table.
+
+    Tag values longer than :data:`MAX_CELL` characters are cut (``registry.show`` returns them
+    whole).
+    """
     head = [
         f"{info.spec}  aliases: {', '.join(info.aliases) or '-'}",
         f"created: {info.created.isoformat(timespec='seconds')}  run: {info.run_id}",

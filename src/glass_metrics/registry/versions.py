@@ -240,7 +240,12 @@ def show(spec: str, *, root, uri=None) -> list[ModelVersionInfo]:
         versions = client.search_model_versions(f"name='{parsed.name}'")
         if not versions:
             raise ModelError(f"no registered model {parsed.name!r} (or it has no versions)")
-        return sorted((_info(v) for v in versions), key=lambda i: -int(i.version))
+        # Search results carry no aliases; the registered model holds them.
+        aliases: dict[str, list[str]] = {}
+        for alias, version in client.get_registered_model(parsed.name).aliases.items():
+            aliases.setdefault(str(version), []).append(alias)
+        infos = [_info(v, aliases.get(str(v.version))) for v in versions]
+        return sorted(infos, key=lambda i: -int(i.version))
     return [_info(_lookup(client, parsed))]
 
 
@@ -440,11 +445,11 @@ def _verify(info: ModelVersionInfo, target: Path) -> None:
         )
 
 
-def _info(mv) -> ModelVersionInfo:
+def _info(mv, aliases: list[str] | None = None) -> ModelVersionInfo:
     return ModelVersionInfo(
         name=mv.name,
         version=str(mv.version),
-        aliases=tuple(sorted(mv.aliases or ())),
+        aliases=tuple(sorted(aliases if aliases is not None else (mv.aliases or ()))),
         description=mv.description or "",
         tags=dict(mv.tags or {}),
         run_id=mv.run_id,
