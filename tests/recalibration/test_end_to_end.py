@@ -11,6 +11,7 @@ from glass_metrics import registry
 from glass_metrics.errors import DataError
 from glass_metrics.recalibration import (
     PlattParams,
+    WindowTooSmall,
     expand_windows,
     maybe_recalibrate,
     read_state,
@@ -132,3 +133,20 @@ def test_window_ranges_expand_to_days():
         "test",
     ]
     assert expand_windows(["production/day_5..6"]) == ["production/day_5", "production/day_6"]
+
+
+def test_a_window_refused_as_too_small_does_not_use_up_the_cooldown(tmp_path, monkeypatch):
+    def too_small(*args, **kwargs):
+        raise WindowTooSmall(
+            "265 samples, fewer than the 500 needed", needed=500, given=265, unit="samples"
+        )
+
+    monkeypatch.setattr(cooldown_module, "recalibrate", too_small)
+    start = datetime(2026, 12, 3, 12, tzinfo=UTC)
+    common = {"root": tmp_path, "windows": ["production/day_004"]}
+
+    for minutes in (0, 5):
+        with pytest.raises(WindowTooSmall) as refused:
+            maybe_recalibrate("lstm", tmp_path, now=start + timedelta(minutes=minutes), **common)
+    assert refused.value.needed == 500
+    assert LSTM not in read_state(tmp_path)

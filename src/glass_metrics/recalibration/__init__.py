@@ -10,7 +10,13 @@ from glass_metrics.recalibration.calibrators import (
     fit_threshold,
 )
 from glass_metrics.recalibration.cooldown import maybe_recalibrate, read_state, state_path
-from glass_metrics.recalibration.fitting import MIN_WINDOW, Outcome, decide, recalibrate_arrays
+from glass_metrics.recalibration.fitting import (
+    MIN_WINDOW,
+    Outcome,
+    WindowTooSmall,
+    decide,
+    recalibrate_arrays,
+)
 from glass_metrics.recalibration.judge import Comparison
 from glass_metrics.recalibration.onnx_graph import calibrated_gnn, calibrated_lstm, next_version
 from glass_metrics.recalibration.run import RecalibrationReport, recalibrate
@@ -23,6 +29,7 @@ __all__ = [
     "PlattParams",
     "RecalibrationReport",
     "ThresholdParams",
+    "WindowTooSmall",
     "apply_platt",
     "calibrated_gnn",
     "calibrated_lstm",

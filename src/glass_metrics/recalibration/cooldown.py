@@ -3,7 +3,8 @@
 State lives in ``<root>/recalibration/state.json`` (one entry per registered model: when the
 last automatic run started, and how it ended). Checking and marking the start happen under a
 lock, so two monitors firing together start one recalibration, not two. A run that fails
-still counts: the cooldown stops a broken window from being retried on every alert.
+still counts (the cooldown stops a broken window from being retried on every alert), except
+a window refused as too small: nothing was tried, and the next alert's window may be longer.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from glass_metrics.config import REGISTERED_NAMES
 from glass_metrics.errors import ConfigError
 from glass_metrics.fsutil import atomic_write_text, exclusive_lock
+from glass_metrics.recalibration.fitting import WindowTooSmall
 from glass_metrics.recalibration.run import RecalibrationReport, recalibrate
 from glass_metrics.recalibration.window import latest_windows
 
@@ -63,6 +65,7 @@ def maybe_recalibrate(
         raise ConfigError(f"model kind must be one of {sorted(REGISTERED_NAMES)}, got {kind!r}")
     root, name = Path(root), REGISTERED_NAMES[kind]
     now = now or datetime.now(UTC)
+    previous = read_state(root).get(name)
     if not _claim(root, name, now, cooldown):
         return None
 
@@ -75,6 +78,9 @@ def maybe_recalibrate(
             root=root,
             **options,
         )
+    except WindowTooSmall:
+        _release(root, name, previous)
+        raise
     except Exception as exc:
         _record(root, name, {"outcome": f"failed: {exc}"})
         raise
@@ -105,6 +111,17 @@ def _claim(root: Path, name: str, now: datetime, cooldown: timedelta) -> bool:
         state[name] = {"started": now.isoformat(), "outcome": "running"}
         atomic_write_text(state_path(root), json.dumps(state, indent=2))
     return True
+
+
+def _release(root: Path, name: str, previous: dict[str, Any] | None) -> None:
+    """Give the claim back: the entry is what it was before this attempt."""
+    with exclusive_lock(state_path(root).with_suffix(".lock")):
+        state = read_state(root)
+        if previous is None:
+            state.pop(name, None)
+        else:
+            state[name] = previous
+        atomic_write_text(state_path(root), json.dumps(state, indent=2))
 
 
 def _record(root: Path, name: str, values: dict[str, Any]) -> None:

@@ -29,6 +29,14 @@ MIN_ANOMALY_EVENTS = 3
 DEFAULT_MARGIN = 0.02
 
 
+class WindowTooSmall(DataError):
+    """The window holds too little for a reliable fit; ``needed`` and ``given`` say how much."""
+
+    def __init__(self, message: str, *, needed: int, given: int, unit: str) -> None:
+        super().__init__(message)
+        self.needed, self.given, self.unit = needed, given, unit
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What a calibration fitted on one part of a window did on the other."""
@@ -65,23 +73,29 @@ def metadata(model_bytes: bytes) -> dict[str, str]:
 def check_size(
     kind: str, y: np.ndarray, *, min_window: int, fit_fraction: float, source: str
 ) -> int:
-    """The number of fit rows; raises :class:`DataError` naming the minimum when too small."""
+    """The number of fit rows; raises :class:`WindowTooSmall` naming the minimum."""
     n = len(y)
     if n < min_window:
-        raise DataError(
+        raise WindowTooSmall(
             f"recalibration window {source} holds {n} samples, fewer than the {min_window} "
             f"needed for a reliable fit (the older {fit_fraction:.0%} fits, the rest judges); "
-            f"give a longer window"
+            f"give a longer window",
+            needed=min_window,
+            given=n,
+            unit="samples",
         )
     n_fit = int(round(n * fit_fraction))
     if kind == "gnn":
         for part, labels in (("fit", y[:n_fit]), ("judge", y[n_fit:])):
             rows, events = int(labels.sum()), len(anomaly_runs(labels))
             if rows < MIN_ANOMALIES or events < MIN_ANOMALY_EVENTS:
-                raise DataError(
+                raise WindowTooSmall(
                     f"recalibration window {source}: its {part} part holds {events} anomaly "
                     f"events ({rows} rows), fewer than the {MIN_ANOMALY_EVENTS} events and "
-                    f"{MIN_ANOMALIES} rows needed to tune a threshold; give a longer window"
+                    f"{MIN_ANOMALIES} rows needed to tune a threshold; give a longer window",
+                    needed=MIN_ANOMALY_EVENTS,
+                    given=events,
+                    unit="anomaly events",
                 )
     return n_fit
 
