@@ -195,7 +195,7 @@ def alerts_textfile(firing: list[ActiveAlert]) -> str:
         "# TYPE glass_alert_firing gauge",
     ]
     for alert in firing:
-        labels = ",".join(f'{k}="{_escape(v)}"' for k, v in sorted(alert.labels().items()))
+        labels = ",".join(f'{k}="{_escape(v)}"' for k, v in sorted(alert.labels.items()))
         lines.append(f"glass_alert_firing{{{labels}}} 1")
     return "\n".join(lines) + "\n"
 
