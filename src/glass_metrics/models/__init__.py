@@ -1,0 +1,1 @@
+"""Reference models (PyTorch): an LSTM with attention for defects, a GCN for anomalies."""
