@@ -71,6 +71,10 @@ def publish(
             numbered, root, mlflow_uri=mlflow_uri, onnx_path=numbered.model_path, sinks=tuple(sinks)
         )
     numbered = dataclasses.replace(numbered, published=dict(where))
+    if "mlflow" in where:
+        from glass_metrics.registry import record_evaluation
+
+        record_evaluation(numbered, root=root, uri=mlflow_uri, run_id=where["mlflow"])
     log.info("published %s #%d to %s", numbered.experiment, sequence, ", ".join(where))
     return numbered
 

@@ -15,8 +15,10 @@ from glass_metrics.registry.versions import (
     kind_of,
     list_models,
     promote,
+    record_evaluation,
     register_model,
     resolve,
+    resolve_alias,
     set_alias,
     show,
 )
@@ -37,8 +39,10 @@ __all__ = [
     "open_client",
     "parse_spec",
     "promote",
+    "record_evaluation",
     "register_model",
     "resolve",
+    "resolve_alias",
     "set_alias",
     "show",
 ]

@@ -456,3 +456,31 @@ def _info(mv, aliases: list[str] | None = None) -> ModelVersionInfo:
         source=mv.source,
         created=datetime.fromtimestamp(mv.creation_timestamp / 1000, UTC),
     )
+
+
+def record_evaluation(evaluation, *, root, uri=None, run_id: str | None = None) -> list[str]:
+    """Tag every registered version of the evaluated file with the evaluation's figures.
+
+    The versions are found by the ``model_sha256`` tag; ``run_id`` (the evaluation's MLflow
+    run) is recorded as ``evaluation_run_id``. Returns the version numbers tagged, none when
+    the file is not registered.
+    """
+    name = REGISTERED_NAMES[evaluation.kind]
+    client = open_client(Path(root), uri)
+    tags = evaluation_tags(evaluation)
+    if run_id:
+        tags["evaluation_run_id"] = run_id
+    tagged = []
+    for version in client.search_model_versions(f"name='{name}'"):
+        if version.tags.get("model_sha256") != evaluation.model_sha256:
+            continue
+        for key, value in tags.items():
+            client.set_model_version_tag(name, version.version, key, value)
+        tagged.append(str(version.version))
+    return tagged
+
+
+def resolve_alias(name: str, alias: str, *, root, uri=None) -> str | None:
+    """The version number ``alias`` points at on model ``name`` (``lstm``/``gnn`` accepted)."""
+    name = parse_spec(name).name
+    return _alias_version(open_client(Path(root), uri), name, alias)
