@@ -88,15 +88,20 @@ def train(
     epochs: int | None = None,
     seed: int = 0,
     run_name: str | None = None,
+    deploy: bool = False,
 ) -> dict:
     """Train the reference ``kind`` model on ``data_dir`` and export it to ``onnx_path``.
 
-    Needs torch (the ``train`` extra). Returns the run's summary: test figures of the model
-    and its baseline, the ONNX path, the MLflow run id.
+    Needs torch (the ``train`` extra). The exported model is registered as a new version
+    of its registered model: ``champion`` when there is none yet or ``deploy`` is true
+    (the former champion is then retired), else ``challenger``. Returns the run's summary:
+    test figures of the model and its baseline, the ONNX path, the MLflow run id, and the
+    registered version.
     """
     from glass_metrics.models.training import train as train_model
+    from glass_metrics.registry import promote, register_model, resolve_alias
 
-    return train_model(
+    report = train_model(
         kind,
         Path(data_dir),
         onnx_path=Path(onnx_path),
@@ -105,3 +110,18 @@ def train(
         seed=seed,
         run_name=run_name,
     )
+    evaluation = evaluate(kind, onnx_path, data_dir, split="test", sinks=())
+    has_champion = resolve_alias(kind, "champion", root=out) is not None
+    info = register_model(
+        kind,
+        onnx_path,
+        root=out,
+        evaluation=evaluation,
+        alias="challenger" if has_champion else "champion",
+        description=f"trained by run {report.get('run_name')} on {evaluation.dataset}",
+        tags={"training_run_id": str(report.get("mlflow_run_id"))},
+    )
+    alias = "champion" if deploy or not has_champion else "challenger"
+    if deploy and has_champion:
+        promote(info.name, info.version, root=out, reason="deployed after training")
+    return {**report, "registered_version": f"{info.name}/{info.version} ({alias})"}

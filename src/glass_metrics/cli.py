@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,6 +35,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _configure_logging(level: int) -> None:
+    # An undefined metric is reported as a finding with the result; the warning is redundant.
+    from glass_metrics.metrics import UndefinedMetricWarning
+
+    warnings.simplefilter("ignore", UndefinedMetricWarning)
     chosen = {-1: logging.WARNING, 0: logging.INFO}.get(level, logging.DEBUG if level > 0 else 40)
     logging.basicConfig(level=chosen, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger().setLevel(logging.WARNING)

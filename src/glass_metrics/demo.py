@@ -36,7 +36,13 @@ def run_demo(*, out: Path, workdir: Path, size: str = "full", seed: int = 0) -> 
         onnx_path = models_dir / f"{kind}.onnx"
         print(f"training {kind} ...", flush=True)
         report = api.train(
-            kind, data_dir, onnx_path=onnx_path, out=out, epochs=settings["epochs"], seed=seed
+            kind,
+            data_dir,
+            onnx_path=onnx_path,
+            out=out,
+            epochs=settings["epochs"],
+            seed=seed,
+            deploy=True,
         )
         print(_training_line(kind, report), flush=True)
         results[kind] = api.evaluate(kind, onnx_path, data_dir, split="test", out=out)

@@ -158,7 +158,9 @@ def _detection_rates(y, detected, groups) -> dict[str, dict[str, MetricValue]]:
 def _consistency(metrics: dict[str, MetricValue]) -> list[Finding]:
     figures = {name: m.value for name, m in metrics.items() if np.isfinite(m.value)}
     n = max((m.n for m in metrics.values()), default=None)
-    return [f for f in check_consistency(figures, n=n) if f.code != "undefined-metric"]
+    return [
+        f for f in check_consistency(figures, n=n, printed=False) if f.code != "undefined-metric"
+    ]
 
 
 def _check_sensors(model: LoadedModel, manifest: dict, path: Path) -> None:

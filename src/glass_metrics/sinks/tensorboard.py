@@ -40,7 +40,11 @@ MAX_PR_POINTS = 127
 
 
 def scalar_tags(result: EvaluationResult) -> dict[str, float]:
-    """Every scalar the sink writes for ``result``, by tag."""
+    """Every scalar the sink writes for ``result``, by tag.
+
+    Undefined figures (NaN) and unbounded intervals are left out: a NaN scalar only breaks
+    the chart's scale; the summary JSON and the MLflow run record which figures were undefined.
+    """
     group = split_group(result.split)
     scalars: dict[str, float] = {f"{group}/n_samples": float(result.n_samples)}
     for name, m in result.metrics.items():
@@ -52,7 +56,7 @@ def scalar_tags(result: EvaluationResult) -> dict[str, float]:
         for member, figures in members.items():
             for name, m in figures.items():
                 scalars[f"{group}_{dim}/{member}/{name}"] = m.value
-    return scalars
+    return {tag: value for tag, value in scalars.items() if math.isfinite(value)}
 
 
 def pr_curve_arrays(curves: Mapping[str, Any], n_samples: int) -> dict[str, np.ndarray] | None:
