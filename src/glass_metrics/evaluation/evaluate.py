@@ -51,6 +51,8 @@ def evaluate_model(
         dataset_sha256=_file_sha256(path),
         split=split,
         model_path=str(model.path) if model.path else None,
+        data_start=_iso(frame["timestamp"].min()),
+        data_end=_iso(frame["timestamp"].max()),
         **fields,
     )
     log.info(
@@ -189,3 +191,11 @@ def _file_sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _iso(timestamp) -> str:
+    import pandas as pd
+
+    stamp = pd.Timestamp(timestamp)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.isoformat().replace("+00:00", "Z")

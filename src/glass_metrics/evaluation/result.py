@@ -23,6 +23,7 @@ class EvaluationResult:
     its members' metrics. ``sequence`` is the evaluation's number in its experiment's
     history (1 for the first); it is assigned when the result is published, and
     ``published`` then maps each sink to where it wrote (a path, an MLflow run id).
+    ``data_start``/``data_end`` bound the evaluated data's own timestamps (ISO 8601).
     """
 
     kind: str
@@ -43,6 +44,8 @@ class EvaluationResult:
     sequence: int = 0
     model_path: str | None = None
     published: Mapping[str, str] = field(default_factory=dict)
+    data_start: str | None = None
+    data_end: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "metrics", MappingProxyType(dict(self.metrics)))
@@ -69,6 +72,8 @@ class EvaluationResult:
             "n_samples": self.n_samples,
             "timestamp": self.timestamp_iso,
             "sequence": self.sequence,
+            "data_start": self.data_start,
+            "data_end": self.data_end,
             "metrics": {k: v.to_dict() for k, v in self.metrics.items()},
             "breakdowns": {
                 dim: {member: {k: v.to_dict() for k, v in ms.items()} for member, ms in by.items()}

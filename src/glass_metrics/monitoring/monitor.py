@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from glass_metrics import api
@@ -59,6 +59,7 @@ class Monitor:
     watch: Path | None = None
     mlflow_uri: str | None = None
     recalibrate: bool = True
+    recalibration_cooldown: timedelta = timedelta(days=1)
     notifier: Notifier | None = None
 
     def __post_init__(self) -> None:
@@ -112,7 +113,7 @@ class Monitor:
         if self.recalibrate and any(
             e.status == "firing" and "recalibrate" in e.actions for e in events
         ):
-            recalibration = self._recalibrate(window)
+            recalibration = self._recalibrate(window, result)
         self._record(window, result)
         return WindowOutcome(window, result, tuple(events), recalibration)
 
@@ -133,9 +134,15 @@ class Monitor:
             )
         return self._baselines[model_path]
 
-    def _recalibrate(self, window: str):
+    def _recalibrate(self, window: str, result: EvaluationResult):
+        """Run the ``recalibrate`` action on the recent windows, at most once per cooldown.
+
+        The cooldown is counted in the data's own time (the window's last timestamp), so a
+        replayed or simulated stream behaves as the live one would.
+        """
         from glass_metrics.recalibration import maybe_recalibrate
 
+        now = datetime.fromisoformat(result.data_end) if result.data_end else None
         try:
             report = maybe_recalibrate(
                 self.kind,
@@ -143,6 +150,8 @@ class Monitor:
                 root=self.out,
                 windows=self._recent_splits(window),
                 uri=self.mlflow_uri,
+                now=now,
+                cooldown=self.recalibration_cooldown,
             )
         except GlassMetricsError as exc:
             log.warning("automatic recalibration of %s failed: %s", self.kind, exc)

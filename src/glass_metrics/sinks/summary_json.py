@@ -101,6 +101,8 @@ def summary_entry(result: EvaluationResult) -> dict[str, Any]:
         dataset_sha256=result.dataset_sha256,
         split=result.split,
         sequence=int(result.sequence),
+        data_start=result.data_start,
+        data_end=result.data_end,
         ci95={name: [_num(m.ci_low), _num(m.ci_high)] for name, m in result.metrics.items()},
         breakdowns={
             dim: {
