@@ -23,7 +23,9 @@ log = logging.getLogger("glass_metrics.cli")
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    _configure_logging(args.verbose - args.quiet)
+    verbosity = args.verbose - args.quiet
+    # The demo narrates itself; its INFO log would repeat every line. -v brings it back.
+    _configure_logging(verbosity - 1 if args.command == "demo" else verbosity)
     try:
         return int(args.handler(args) or 0)
     except GlassMetricsError as exc:
@@ -43,6 +45,8 @@ def _configure_logging(level: int) -> None:
     logging.basicConfig(level=chosen, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger().setLevel(logging.WARNING)
     logging.getLogger("glass_metrics").setLevel(chosen)
+    # tensorboardX warns about every NaN point of a PR curve (an undefined precision).
+    logging.getLogger("tensorboardX").setLevel(logging.ERROR)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -106,6 +106,7 @@ class Monitor:
         )
         events = self.tracker.observe(result, baseline=baseline)
         self.notifier.send(events)
+        self.notifier.flush()
         firing = self.tracker.firing_alerts()
         self._publish_alerts(result, firing)
 
