@@ -282,3 +282,27 @@ def test_secrets_come_from_env_or_file_and_hide_themselves(tmp_path):
     assert repr(Secret("v")) == "Secret('********')" and str(Secret("v")) == repr(Secret("v"))
     with pytest.raises(ConfigError, match="S_FILE: cannot read"):
         read_secret("S", {"S_FILE": str(tmp_path / "missing")})
+
+
+class _Flaky:
+    """A channel that fails its first ``failures`` deliveries, then records the rest."""
+
+    name = "slack"
+
+    def __init__(self, failures: int) -> None:
+        self.failures, self.delivered = failures, []
+
+    def deliver(self, event) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise DeliveryError("down for a moment")
+        self.delivered.append(event.status)
+
+
+def test_resolved_never_overtakes_firing_on_a_channel(tmp_path, events):
+    channel = _Flaky(failures=2)
+    notifier = _notifier(tmp_path, {"slack": channel})
+    notifier.send(events)
+
+    assert notifier.flush(max_wait=2).delivered == 2
+    assert channel.delivered == ["firing", "resolved"]

@@ -285,6 +285,7 @@ class Notifier:
         self.channels: dict[str, Channel] = {"log": LogChannel(), **(channels or {})}
         self.backoff, self.max_backoff = backoff, max_backoff
         self._clock, self._sleep = clock, sleep
+        self._order = 0
 
     @classmethod
     def from_rules(
@@ -320,9 +321,11 @@ class Notifier:
                 name = f"{event.event_id}.{channel}.json"
                 if (self.outbox / name).exists() or (self.sent_dir / name).exists():
                     continue
+                self._order = max(self._order + 1, time.time_ns())
                 entry = {
                     "channel": channel,
                     "event": event.to_dict(),
+                    "order": self._order,
                     "attempts": 0,
                     "next_attempt": self._clock(),
                     "queued_at": _now(),
@@ -333,28 +336,50 @@ class Notifier:
         return queued
 
     def pending(self) -> list[Path]:
-        """Outbox files not yet delivered, oldest first."""
+        """Outbox files not yet delivered, in the order they were queued."""
+        return [path for path, _ in self._waiting()]
+
+    def _waiting(self) -> list[tuple[Path, dict[str, Any]]]:
         if not self.outbox.is_dir():
             return []
         files = [p for p in self.outbox.glob("*.json") if not (self.sent_dir / p.name).exists()]
-        return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
+        entries = [(p, json.loads(p.read_text("utf-8"))) for p in files]
+        return sorted(entries, key=lambda pe: (pe[1].get("order", 0), pe[0].name))
 
     def flush(self, *, max_wait: float = 0.0) -> FlushReport:
-        """Deliver every due outbox file; keep retrying for up to ``max_wait`` seconds."""
+        """Deliver every due outbox file; keep retrying for up to ``max_wait`` seconds.
+
+        Each channel delivers in queue order: while an earlier message waits for a retry,
+        later ones on the same channel wait too, so "resolved" never overtakes "firing".
+        """
         deadline = self._clock() + max_wait
         delivered = 0
         with exclusive_lock(self.outbox / ".outbox.lock"):
             while True:
-                waiting = [(p, json.loads(p.read_text("utf-8"))) for p in self.pending()]
-                due = [(p, e) for p, e in waiting if e["next_attempt"] <= self._clock()]
-                delivered += sum(self._attempt(p, e) for p, e in due)
-                left = [json.loads(p.read_text("utf-8")) for p in self.pending()]
+                delivered += self._pass()
+                left = self._waiting()
                 if not left:
                     return FlushReport(delivered, 0)
-                wake = min(e["next_attempt"] for e in left)
+                heads: dict[str, float] = {}
+                for _, entry in left:
+                    heads.setdefault(entry["channel"], entry["next_attempt"])
+                wake = min(heads.values())
                 if wake > deadline:
                     return FlushReport(delivered, len(left))
                 self._sleep(max(0.0, wake - self._clock()))
+
+    def _pass(self) -> int:
+        """One pass over the outbox in queue order; returns how many were delivered."""
+        delivered, blocked = 0, set()
+        for path, entry in self._waiting():
+            channel = entry["channel"]
+            if channel in blocked:
+                continue
+            if entry["next_attempt"] > self._clock() or not self._attempt(path, entry):
+                blocked.add(channel)
+            else:
+                delivered += 1
+        return delivered
 
     def _attempt(self, path: Path, entry: dict[str, Any]) -> bool:
         event = AlertEvent.from_dict(entry["event"])
