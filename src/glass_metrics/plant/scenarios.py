@@ -5,13 +5,18 @@ leaves the training, validation and test rows untouched, so a model trained on t
 change only in the production stream:
 
 - ``none``: nothing changes;
-- ``sensor_drift``: the crown, refiner and working-end thermocouples share a calibration
-  reference that drifts low by 0.6 of their process swing per day: the readings move, the
-  glass does not;
+- ``sensor_drift``: the crown, refiner and working-end thermocouples lose calibration and
+  read low, each by 0.4 to 0.8 of its process swing per day: the readings move, the glass
+  does not;
 - ``refractory_wear``: the furnace bottom wears; stones and bubbles become more frequent
-  (logit +0.35 and +0.15 per day) and the bottom thermocouples read hotter;
+  (logit +0.35 and +0.15 per day), the bottom thermocouples read hotter and get noisier
+  (noise +100 % per day);
 - ``raw_material_change``: within a day the batch switches to a wetter, low-cullet recipe
   that refines worse (bubbles twice as sensitive to refiner temperature, more stones).
+
+A drift is not an anomaly: the labels (``anomaly``, ``anomaly_kind``) keep marking only the
+injected faults and upsets, as a plant's maintenance log would, so an anomaly model that
+starts flagging drifting or noisier instruments loses precision.
 """
 
 from __future__ import annotations
@@ -50,10 +55,17 @@ def change_process(scenario: str, signals: dict[str, np.ndarray],
         shift["stones"] += 0.6 * recipe
 
 
+def noise_gain(scenario: str, days: np.ndarray) -> dict[str, np.ndarray]:
+    """Per sensor group, the factor on the instruments' noise (1 where absent)."""
+    if scenario == "refractory_wear":
+        return {"bottom": 1.0 + days}
+    return {}
+
+
 def change_readings(scenario: str, readings: np.ndarray, days: np.ndarray) -> None:
     """Apply the scenario's effect on the instruments to the readings, in place."""
     if scenario != "sensor_drift":
         return
-    for column, sensor in enumerate(SENSORS):
-        if sensor.group in CALIBRATION_GROUPS:
-            readings[:, column] -= 0.6 * days * sensor.scale
+    drifting = [i for i, sensor in enumerate(SENSORS) if sensor.group in CALIBRATION_GROUPS]
+    for rate, column in zip(np.linspace(0.4, 0.8, len(drifting)), drifting, strict=True):
+        readings[:, column] -= rate * days * SENSORS[column].scale

@@ -95,28 +95,32 @@ def _drift_days(n_rows: int, sizes: dict[str, int], scenario: str) -> np.ndarray
 def _timeline(seed: int, scenario: str, n_before: int, days: int,
               sizes: dict[str, int]) -> pd.DataFrame:
     """One continuous run of the line: healthy splits, then the production days."""
-    rng = np.random.default_rng(seed)
+    # One independent stream per part, so a scenario that changes, say, the defect rates of
+    # the last days cannot shift the random numbers drawn for anything else.
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)]
     n = BURN_IN + n_before + days * STEPS_PER_DAY
     drift = _drift_days(n, sizes, scenario)
 
-    drivers = process.drivers(rng, n)
-    events = faults.schedule(rng, n, first=BURN_IN)
+    drivers = process.drivers(streams[0], n)
+    events = faults.schedule(streams[1], n, first=BURN_IN)
     faults.apply_upsets(events, drivers)
-    signals = process.latent_signals(rng, drivers)
+    signals = process.latent_signals(streams[2], drivers)
     shift = scenarios.defect_shift(n)
     scenarios.change_process(scenario, signals, shift, drift)
-    rates = process.observed_rates(rng, process.defect_logits(signals, shift))
+    rates = process.observed_rates(streams[3], process.defect_logits(signals, shift))
 
-    readings = _readings(rng, signals)
-    faults.apply_sensor_faults(rng, events, readings)
+    readings = _readings(streams[4], signals, scenarios.noise_gain(scenario, drift))
+    faults.apply_sensor_faults(streams[5], events, readings)
     scenarios.change_readings(scenario, readings, drift)
     anomaly, kind, sensor = faults.labels(events, n)
     return _frame(readings, rates, anomaly, kind, sensor).iloc[BURN_IN:].reset_index(drop=True)
 
 
-def _readings(rng: np.random.Generator, signals: dict[str, np.ndarray]) -> np.ndarray:
+def _readings(rng: np.random.Generator, signals: dict[str, np.ndarray],
+              noise_gain: dict[str, np.ndarray]) -> np.ndarray:
     n = len(signals["pull"])
-    columns = [s.base + s.scale * signals[s.signal] + s.noise * rng.standard_normal(n)
+    columns = [s.base + s.scale * signals[s.signal]
+               + s.noise * noise_gain.get(s.group, 1.0) * rng.standard_normal(n)
                for s in SENSORS]
     return np.stack(columns, axis=1)
 
