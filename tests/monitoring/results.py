@@ -22,6 +22,7 @@ def result(
     *,
     version: str = "1",
     hours: float | None = None,
+    data_end: str | None = None,
     **figures: float | MetricValue,
 ) -> EvaluationResult:
     """A result of ``kind`` evaluated ``hours`` (default ``sequence``) hours after START."""
@@ -39,4 +40,5 @@ def result(
         metrics=metrics,
         timestamp=START + timedelta(hours=sequence if hours is None else hours),
         sequence=sequence,
+        data_end=data_end,
     )

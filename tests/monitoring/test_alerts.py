@@ -68,7 +68,7 @@ def test_pending_until_for_consecutive_breaches_then_firing(tracker):
 
     assert _statuses(events) == [[], [], ["firing"]]
     event = events[2][0]
-    assert event.since == result("lstm", 1).timestamp_iso
+    assert event.since == "2026-12-01T01:00:00Z"
     assert event.summary == "MSE 0.4 on glass-defect-lstm"
     assert event.value == 0.4 and event.ci_low == pytest.approx(0.39) and event.n == 2000
     assert [a.labels for a in tracker.firing_alerts()] == [
@@ -94,9 +94,10 @@ def test_resolved_when_the_condition_clears(tracker):
 def test_still_firing_is_announced_again_only_after_the_repeat_interval(tracker):
     events = _feed(tracker, [0.4] * 8)
 
-    # Fires at hour 3; repeat interval 4 h: again at hour 7, not at 4, 5, 6 or 8.
-    assert _statuses(events) == [[], [], ["firing"], [], [], [], ["firing"], []]
-    assert events[6][0].repeat and not events[2][0].repeat
+    # Fires at hour 3; repeat interval 4 h: again at hour 8 (more than 4 h later), not
+    # at 4 to 7.
+    assert _statuses(events) == [[], [], ["firing"], [], [], [], [], ["firing"]]
+    assert events[7][0].repeat and not events[2][0].repeat
     assert len({e.event_id for batch in events for e in batch}) == 2
 
 
@@ -176,3 +177,17 @@ def test_events_round_trip_through_json(tracker):
     assert "Model:      glass-defect-lstm version 1 (lstm)" in body
     assert "lstm_mse = 0.4 (95% CI 0.39 to 0.41, n=2000)" in body
     assert "Condition:  lstm_mse > 0.3" in body and f"Since:      {event.since}" in body
+
+
+def test_the_alert_clock_is_the_data_time_when_known(tracker):
+    days = [
+        result("lstm", i, hours=0.001 * i, mse=0.4, data_end=f"2026-11-{10 + i:02d}T23:59:59")
+        for i in range(1, 6)
+    ]
+    events = [tracker.observe(r) for r in days]
+
+    # Evaluated seconds apart, but a day of data apart: fires on day 3, repeats on day 4.
+    assert _statuses(events) == [[], [], ["firing"], ["firing"], ["firing"]]
+    assert events[2][0].since == "2026-11-11T23:59:59Z" and events[3][0].repeat
+    assert events[2][0].at == "2026-11-13T23:59:59Z"
+    assert events[2][0].evaluated_at == days[2].timestamp_iso

@@ -2,9 +2,14 @@
 
 An alert is identified by (rule, model name) and is *pending* from its first breaching
 evaluation, *firing* once ``for`` consecutive evaluations breached, and *resolved* at the
-first evaluation that does not. A firing alert is announced again (``repeat=True``) when
-``repeat_interval`` has passed since its last announcement, measured on the evaluations'
-timestamps. An undefined (NaN) or absent figure leaves the alert as it was.
+first evaluation that does not. A firing alert is announced again (``repeat=True``) at
+the first evaluation more than ``repeat_interval`` after its last announcement (strictly
+more, as Alertmanager counts). An undefined (NaN) or absent
+figure leaves the alert as it was.
+
+Times ("since", repeats) follow the alert clock: the end of the evaluated data
+(``EvaluationResult.data_end``) when the result knows it, else the evaluation's timestamp,
+so a replayed or simulated stream of days behaves as the live one would.
 
 State lives in ``<state_dir>/state.json``, replaced atomically under a lock after every
 evaluation, so a restarted monitor neither announces again nor forgets. Observing the same
@@ -28,7 +33,7 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -56,9 +61,10 @@ class AlertEvent:
     """A transition worth telling someone about: an alert firing (again) or resolved.
 
     ``value``/``ci_low``/``ci_high``/``n`` are the figure of the evaluation that caused the
-    event; ``since`` is when the condition was first breached and ``at`` the evaluation's
-    time (ISO 8601, UTC). ``condition`` says in words what was tested; ``detail`` carries
-    a degradation rule's statistics.
+    event; ``since`` is when the condition was first breached and ``at`` the time of this
+    evaluation, both on the alert clock (the data's end time, else the evaluation's time);
+    ``evaluated_at`` is when the evaluation ran. ISO 8601, UTC. ``condition`` says in
+    words what was tested; ``detail`` carries a degradation rule's statistics.
     """
 
     event_id: str
@@ -80,6 +86,7 @@ class AlertEvent:
     summary: str
     description: str
     repeat: bool = False
+    evaluated_at: str = ""
     labels: Mapping[str, str] = field(default_factory=dict)
     actions: tuple[str, ...] = ()
     detail: Mapping[str, Any] = field(default_factory=dict)
@@ -124,7 +131,8 @@ class AlertEvent:
             f"Condition:  {self.condition}",
             f"Severity:   {self.severity}",
             f"Since:      {self.since}",
-            f"Evaluated:  {self.at}",
+            f"Data up to: {self.at}",
+            f"Evaluated:  {self.evaluated_at or self.at}",
         ]
         if self.description:
             lines += ["", self.description]
@@ -269,7 +277,7 @@ def _step(
     rules: RuleSet,
 ) -> tuple[AlertEvent | None, str]:
     """Advance one alert by one evaluation; return its event (if any) and its log line."""
-    at = result.timestamp_iso
+    now, at = alert_clock(result)
     entry = alerts.get(key)
     if not verdict.breached:
         if entry is None:
@@ -304,7 +312,7 @@ def _step(
         return event, _line(at, "FIRING", rule, result, verdict, f"since {entry['since']}")
 
     due = _parse(entry["notified_at"]) + timedelta(seconds=rules.repeat_interval)
-    if result.timestamp < due:
+    if now <= due:
         return None, ""
     entry["notified_at"] = at
     event = _event("firing", rule, result, verdict, entry["since"], True)
@@ -340,7 +348,8 @@ def _event(
         condition=verdict.condition,
         threshold=verdict.threshold,
         since=since,
-        at=result.timestamp_iso,
+        at=alert_clock(result)[1],
+        evaluated_at=result.timestamp_iso,
         summary=fill_template(rule.annotations.get("summary", ""), figure.value, labels),
         description=fill_template(rule.annotations.get("description", ""), figure.value, labels),
         repeat=repeat,
@@ -419,12 +428,19 @@ def _judge_degradation(
     if rule.detector is not None:
         drift = _drift(rule, series)
         detail.update(detector=drift.method, statistic=drift.statistic, shift=drift.shift)
-        parts.append(
-            f"{drift.method} statistic {drift.statistic:.3g} vs threshold {drift.threshold:.3g}"
-            f", shift {drift.shift:+.4g}"
-        )
+        parts.append(_drift_words(drift, rule, len(series)))
         degraded = degraded or drift.alarm
     return _Verdict(degraded, figure, "; ".join(parts), None, detail)
+
+
+def _drift_words(drift: degradation.Drift, rule: DegradationRule, seen: int) -> str:
+    if "warming up" in drift.method:
+        needed = (rule.detector or Detector()).warmup + 1
+        return f"{drift.method}: {seen} of {needed} windows of this model version"
+    return (
+        f"{drift.method} statistic {drift.statistic:.3g} vs threshold {drift.threshold:.3g}"
+        f", shift {drift.shift:+.4g}"
+    )
 
 
 def _drift(rule: DegradationRule, series: list[MetricValue]) -> degradation.Drift:
@@ -498,8 +514,22 @@ def _line(
     )
 
 
+def alert_clock(result: EvaluationResult) -> tuple[datetime, str]:
+    """The time an alert sees for ``result``: its data's end, else its evaluation time."""
+    when = result.timestamp
+    if result.data_end:
+        try:
+            when = _parse(result.data_end)
+        except ValueError:
+            log.warning(
+                "data_end %r is not an ISO 8601 time; using the evaluation time", result.data_end
+            )
+    return when, when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _parse(iso: str) -> datetime:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _fmt(x: float | None) -> str:
