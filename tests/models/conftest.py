@@ -32,6 +32,15 @@ def trained(tiny_data, metrics_dir, tmp_path_factory) -> dict[str, dict]:
     from glass_metrics.models.training import train
 
     models = tmp_path_factory.mktemp("onnx")
-    return {kind: train(kind, tiny_data, onnx_path=models / f"{kind}.onnx", out=metrics_dir,
-                        epochs=2, run_name=f"tiny-{kind}", overrides=TINY)
-            for kind in ("lstm", "gnn")}
+    return {
+        kind: train(
+            kind,
+            tiny_data,
+            onnx_path=models / f"{kind}.onnx",
+            out=metrics_dir,
+            epochs=2,
+            run_name=f"tiny-{kind}",
+            overrides=TINY,
+        )
+        for kind in ("lstm", "gnn")
+    }

@@ -15,20 +15,39 @@ from glass_metrics.plant import datasets
 
 pytestmark = pytest.mark.slow
 
-COMMON_KEYS = {"model_name", "model_kind", "version", "input_schema", "defect_names",
-               "sensor_names", "data_seed", "scenario", "trained_at"}
+COMMON_KEYS = {
+    "model_name",
+    "model_kind",
+    "version",
+    "input_schema",
+    "defect_names",
+    "sensor_names",
+    "data_seed",
+    "scenario",
+    "trained_at",
+}
 EXPECTED = {
-    "lstm": ("glass-defect-lstm", "sensor_window", ["defect_probability", "defect_logit"],
-             {"window"}),
-    "gnn": ("glass-anomaly-gnn", "node_features", ["anomaly_probability", "anomaly_logit"],
-            {"feature_names", "decision_threshold"}),
+    "lstm": (
+        "glass-defect-lstm",
+        "sensor_window",
+        ["defect_probability", "defect_logit"],
+        {"window"},
+    ),
+    "gnn": (
+        "glass-anomaly-gnn",
+        "node_features",
+        ["anomaly_probability", "anomaly_logit"],
+        {"feature_names", "decision_threshold"},
+    ),
 }
 
 
 def _frames(data):
     manifest = datasets.load_manifest(data)
-    return manifest, {split: datasets.load_frame(datasets.split_path(data, split), manifest)
-                      for split in datasets.SPLITS}
+    return manifest, {
+        split: datasets.load_frame(datasets.split_path(data, split), manifest)
+        for split in datasets.SPLITS
+    }
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gnn"])
@@ -56,12 +75,18 @@ def test_onnx_runtime_reproduces_pytorch_on_the_test_set(tiny_data, kind):
     torch.manual_seed(0)
     manifest, frames = _frames(tiny_data)
     task = (training._lstm_task if kind == "lstm" else training._gnn_task)(
-        frames, manifest, {**training.DEFAULTS[kind], "hidden": 8})
+        frames, manifest, {**training.DEFAULTS[kind], "hidden": 8}
+    )
     x = task.test[0]
     input_name, outputs = training.IO_NAMES[kind]
 
-    data = export.to_onnx(task.model, torch.from_numpy(x[:2]), input_name=input_name,
-                          output_names=outputs, metadata={"model_kind": kind})
+    data = export.to_onnx(
+        task.model,
+        torch.from_numpy(x[:2]),
+        input_name=input_name,
+        output_names=outputs,
+        metadata={"model_kind": kind},
+    )
     expected = training.predict(task.model, x)
     produced = export.run_onnx(data, x)
 

@@ -13,8 +13,10 @@ from .conftest import TINY
 
 pytestmark = pytest.mark.slow
 
-FIGURES = {"lstm": ("test_r2_score", "baseline_test_r2_score"),
-           "gnn": ("test_f1_score", "baseline_test_f1_score")}
+FIGURES = {
+    "lstm": ("test_r2_score", "baseline_test_r2_score"),
+    "gnn": ("test_f1_score", "baseline_test_f1_score"),
+}
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gnn"])
@@ -38,8 +40,9 @@ def test_report_and_mlflow_run_hold_model_and_baseline_figures(trained, metrics_
     assert any(logdir.glob("events.out.tfevents.*"))
 
 
-def test_a_failed_run_leaves_no_onnx_and_is_marked_failed(tiny_data, metrics_dir, tmp_path,
-                                                          monkeypatch):
+def test_a_failed_run_leaves_no_onnx_and_is_marked_failed(
+    tiny_data, metrics_dir, tmp_path, monkeypatch
+):
     def broken(*args, **kwargs):
         raise ModelError("ONNX Runtime differs from PyTorch by 1e-2")
 
@@ -47,8 +50,15 @@ def test_a_failed_run_leaves_no_onnx_and_is_marked_failed(tiny_data, metrics_dir
     target = tmp_path / "lstm.onnx"
 
     with pytest.raises(ModelError, match="differs"):
-        training.train("lstm", tiny_data, onnx_path=target, out=metrics_dir, epochs=1,
-                       run_name="doomed", overrides=TINY)
+        training.train(
+            "lstm",
+            tiny_data,
+            onnx_path=target,
+            out=metrics_dir,
+            epochs=1,
+            run_name="doomed",
+            overrides=TINY,
+        )
 
     assert not target.exists() and not list(tmp_path.iterdir())
     client = MlflowClient(tracking_uri=tracking_uri(metrics_dir))

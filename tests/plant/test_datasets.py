@@ -43,8 +43,11 @@ def test_graph_naming_an_unknown_sensor(damaged):
     manifest["edges"].append(["crown_temp_1", "crown_temp_9", "neighbour"])
     (damaged / "manifest.json").write_text(json.dumps(manifest))
 
-    with pytest.raises(DataError, match=r"manifest\.json: graph edge .* unknown sensors "
-                                        r"\['crown_temp_9'\]"):
+    with pytest.raises(
+        DataError,
+        match=r"manifest\.json: graph edge .* unknown sensors "
+        r"\['crown_temp_9'\]",
+    ):
         datasets.load_manifest(damaged)
 
 
@@ -64,8 +67,11 @@ def test_missing_columns_are_named(damaged):
     frame = datasets.load_frame(path, manifest)
     frame.drop(columns=["bath_o2", "rate_cracks"]).to_parquet(path)
 
-    with pytest.raises(DataError, match=r"validation\.parquet: missing columns "
-                                        r"\['bath_o2', 'rate_cracks'\]"):
+    with pytest.raises(
+        DataError,
+        match=r"validation\.parquet: missing columns "
+        r"\['bath_o2', 'rate_cracks'\]",
+    ):
         datasets.load_frame(path, manifest)
 
 
@@ -76,8 +82,11 @@ def test_nan_readings_are_counted_and_located(damaged):
     frame.loc[[7, 11], "glass_level"] = np.nan
     frame.to_parquet(path)
 
-    with pytest.raises(DataError, match=r"train\.parquet: 2 NaN or infinite readings; "
-                                        r"first at row 7, column 'glass_level'"):
+    with pytest.raises(
+        DataError,
+        match=r"train\.parquet: 2 NaN or infinite readings; "
+        r"first at row 7, column 'glass_level'",
+    ):
         datasets.load_frame(path, manifest)
 
 
@@ -91,7 +100,7 @@ def test_lstm_windows_end_at_the_row_of_their_target(tiny_plant):
     names = datasets.sensor_names(manifest)
     assert x.shape == (len(frame) - window + 1, window, len(names)) and x.dtype == np.float32
     assert y.shape == (len(x), 6) and y.dtype == np.float32
-    np.testing.assert_array_equal(x[5], frame[names].to_numpy(np.float32)[5:5 + window])
+    np.testing.assert_array_equal(x[5], frame[names].to_numpy(np.float32)[5 : 5 + window])
     np.testing.assert_allclose(y[5], frame[datasets.rate_columns(manifest)].iloc[5 + window - 1])
 
 
@@ -109,8 +118,9 @@ def test_gnn_features_depend_only_on_the_recent_rows(tiny_plant):
     row = frame[names].to_numpy(np.float64)
     t = 100 + warmup
     np.testing.assert_allclose(arrays.x[100, :, 0], row[t], rtol=1e-6)
-    np.testing.assert_allclose(arrays.x[100, :, 1], row[t] - row[t - warmup:t].mean(axis=0),
-                               rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(
+        arrays.x[100, :, 1], row[t] - row[t - warmup : t].mean(axis=0), rtol=1e-4, atol=1e-3
+    )
     np.testing.assert_array_equal(arrays.y, frame["anomaly"].to_numpy()[warmup:])
     assert arrays.fault_sensor.dtype.kind == "U" and arrays.anomaly_kind.dtype.kind == "U"
 

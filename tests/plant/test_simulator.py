@@ -26,7 +26,8 @@ def test_same_seed_gives_identical_files(tiny_plant, tmp_path):
     for name in (*SPLIT_FILES, "production/day_004.parquet"):
         pd.testing.assert_frame_equal(_read(tiny_plant, name), _read(tmp_path, name))
     assert json.loads((tmp_path / "manifest.json").read_text()) == json.loads(
-        (tiny_plant / "manifest.json").read_text())
+        (tiny_plant / "manifest.json").read_text()
+    )
 
 
 def test_another_seed_gives_other_data(tiny_plant, tmp_path):
@@ -48,7 +49,8 @@ def test_manifest_describes_the_files(tiny_plant):
     for split, entry in manifest["splits"].items():
         assert len(_read(tiny_plant, entry["file"])) == entry["rows"] == TINY_ROWS[split]
     assert [day["file"] for day in manifest["production"]] == [
-        f"production/day_{d:03d}.parquet" for d in range(1, 5)]
+        f"production/day_{d:03d}.parquet" for d in range(1, 5)
+    ]
 
 
 def test_graph_joins_known_sensors_by_both_kinds_of_edge(tiny_plant):
@@ -67,7 +69,7 @@ def test_columns_rates_and_labels_are_consistent(tiny_plant):
     names = [sensor["name"] for sensor in manifest["sensors"]]
     rates = frame[[f"rate_{d}" for d in manifest["defects"]]].to_numpy()
 
-    assert list(frame.columns[:1 + len(names)]) == ["timestamp", *names]
+    assert list(frame.columns[: 1 + len(names)]) == ["timestamp", *names]
     assert np.isfinite(frame[names].to_numpy()).all()
     assert ((rates >= 0) & (rates <= 1)).all() and rates.std(axis=0).min() > 0
     assert ((frame["anomaly"] == 1) == (frame["anomaly_kind"] != "none")).all()
@@ -83,8 +85,9 @@ def test_scenario_changes_only_the_production_days_after_the_drift(tiny_plant, t
 
     for name in (*SPLIT_FILES, "production/day_003.parquet"):
         pd.testing.assert_frame_equal(_read(tiny_plant, name), _read(tmp_path, name))
-    drifted, healthy = (_read(folder, "production/day_004.parquet")
-                        for folder in (tiny_plant, tmp_path))
+    drifted, healthy = (
+        _read(folder, "production/day_004.parquet") for folder in (tiny_plant, tmp_path)
+    )
     shift = (healthy["crown_temp_1"] - drifted["crown_temp_1"]).iloc[-1]
     assert shift > 2.0
     assert (healthy["rate_bubbles"] == drifted["rate_bubbles"]).all()
@@ -95,8 +98,9 @@ def test_process_scenarios_change_the_defects(tmp_path, scenario):
     simulate(tmp_path / "none", seed=1, scenario="none", days=5, rows=TINY_ROWS)
     simulate(tmp_path / scenario, seed=1, scenario=scenario, days=5, rows=TINY_ROWS)
 
-    before, after = (_read(tmp_path / name, "production/day_005.parquet")
-                     for name in ("none", scenario))
+    before, after = (
+        _read(tmp_path / name, "production/day_005.parquet") for name in ("none", scenario)
+    )
     assert after["rate_stones"].mean() > before["rate_stones"].mean() + 0.02
 
 

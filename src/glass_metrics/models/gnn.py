@@ -38,8 +38,7 @@ class GraphLayer(nn.Module):
     def __init__(self, n_in: int, n_out: int, n_kinds: int) -> None:
         super().__init__()
         self.own = nn.Linear(n_in, n_out)
-        self.relations = nn.ModuleList(nn.Linear(n_in, n_out, bias=False)
-                                       for _ in range(n_kinds))
+        self.relations = nn.ModuleList(nn.Linear(n_in, n_out, bias=False) for _ in range(n_kinds))
 
     def forward(self, h: torch.Tensor, adjacency: list[torch.Tensor]) -> torch.Tensor:
         out = self.own(h)
@@ -51,8 +50,19 @@ class GraphLayer(nn.Module):
 class AnomalyGCN(nn.Module):
     """Graph layers, a per-sensor score, and the maximum over sensors as the anomaly logit."""
 
-    def __init__(self, mean: np.ndarray, std: np.ndarray, adjacency: list[np.ndarray], *,
-                 hidden: int = 32, embedding: int = 8, layers: int = 2) -> None:
+    mean: torch.Tensor
+    std: torch.Tensor
+
+    def __init__(
+        self,
+        mean: np.ndarray,
+        std: np.ndarray,
+        adjacency: list[np.ndarray],
+        *,
+        hidden: int = 32,
+        embedding: int = 8,
+        layers: int = 2,
+    ) -> None:
         super().__init__()
         n_sensors, n_features = mean.shape
         self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
@@ -62,10 +72,12 @@ class AnomalyGCN(nn.Module):
         self.n_kinds = len(adjacency)
         self.sensor_embedding = nn.Parameter(0.1 * torch.randn(n_sensors, embedding))
         widths = [n_features + embedding] + [hidden] * layers
-        self.layers = nn.ModuleList(GraphLayer(a, b, self.n_kinds)
-                                    for a, b in zip(widths[:-1], widths[1:], strict=True))
-        self.sensor_score = nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(),
-                                          nn.Linear(hidden, 1))
+        self.layers = nn.ModuleList(
+            GraphLayer(a, b, self.n_kinds) for a, b in zip(widths[:-1], widths[1:], strict=True)
+        )
+        self.sensor_score = nn.Sequential(
+            nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1)
+        )
 
     def forward(self, node_features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(anomaly_probability, anomaly_logit)``, each ``(batch,)``."""

@@ -15,17 +15,21 @@ from torch import nn
 class DefectLSTM(nn.Module):
     """LSTM encoder, attention pooling over time, and a small head to one logit per defect."""
 
-    def __init__(self, mean: np.ndarray, std: np.ndarray, n_defects: int, *,
-                 hidden: int = 48) -> None:
+    mean: torch.Tensor
+    std: torch.Tensor
+
+    def __init__(
+        self, mean: np.ndarray, std: np.ndarray, n_defects: int, *, hidden: int = 48
+    ) -> None:
         super().__init__()
         n_sensors = len(mean)
         self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
         self.register_buffer("std", torch.as_tensor(std, dtype=torch.float32))
         self.encoder = nn.LSTM(n_sensors, hidden, batch_first=True)
-        self.attention = nn.Sequential(nn.Linear(hidden, hidden), nn.Tanh(),
-                                       nn.Linear(hidden, 1))
-        self.head = nn.Sequential(nn.Linear(2 * hidden, hidden), nn.ReLU(),
-                                  nn.Linear(hidden, n_defects))
+        self.attention = nn.Sequential(nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, 1))
+        self.head = nn.Sequential(
+            nn.Linear(2 * hidden, hidden), nn.ReLU(), nn.Linear(hidden, n_defects)
+        )
 
     def forward(self, sensor_window: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(defect_probability, defect_logit)``, each ``(batch, n_defects)``."""

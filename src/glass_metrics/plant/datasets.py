@@ -67,8 +67,9 @@ def _check_manifest(path: Path, manifest) -> None:
     if missing:
         raise DataError(f"{path}: missing keys {missing}")
     sensors = manifest["sensors"]
-    if not sensors or any(not isinstance(s, dict) or any(k not in s for k in _SENSOR_KEYS)
-                          for s in sensors):
+    if not sensors or any(
+        not isinstance(s, dict) or any(k not in s for k in _SENSOR_KEYS) for s in sensors
+    ):
         raise DataError(f"{path}: 'sensors' must be a non-empty list of {{name, unit, zone}}")
     known = {sensor["name"] for sensor in sensors}
     for edge in manifest["edges"]:
@@ -78,8 +79,9 @@ def _check_manifest(path: Path, manifest) -> None:
         if unknown:
             raise DataError(f"{path}: graph edge {edge!r} names unknown sensors {unknown}")
         if edge[2] not in ("process", "neighbour"):
-            raise DataError(f"{path}: edge {edge!r} has kind {edge[2]!r}; "
-                            "expected 'process' or 'neighbour'")
+            raise DataError(
+                f"{path}: edge {edge!r} has kind {edge[2]!r}; expected 'process' or 'neighbour'"
+            )
 
 
 def sensor_names(manifest: dict) -> list[str]:
@@ -112,8 +114,14 @@ def load_frame(path: Path, manifest: dict) -> pd.DataFrame:
     except Exception as error:  # pyarrow raises several unrelated types for a bad file
         raise DataError(f"{path}: not a readable Parquet file: {error}") from error
 
-    needed = ["timestamp", *sensor_names(manifest), *rate_columns(manifest), "anomaly",
-              "anomaly_kind", "fault_sensor"]
+    needed = [
+        "timestamp",
+        *sensor_names(manifest),
+        *rate_columns(manifest),
+        "anomaly",
+        "anomaly_kind",
+        "fault_sensor",
+    ]
     missing = [column for column in needed if column not in frame.columns]
     if missing:
         raise DataError(f"{path}: missing columns {missing}")
@@ -126,8 +134,10 @@ def _check_finite(path: Path, frame: pd.DataFrame, columns: list[str]) -> None:
     bad = ~np.isfinite(values)
     if bad.any():
         rows, cols = np.nonzero(bad)
-        raise DataError(f"{path}: {int(bad.sum())} NaN or infinite readings; first at row "
-                        f"{int(rows[0])}, column {columns[int(cols[0])]!r}")
+        raise DataError(
+            f"{path}: {int(bad.sum())} NaN or infinite readings; first at row "
+            f"{int(rows[0])}, column {columns[int(cols[0])]!r}"
+        )
 
 
 def gnn_warmup(manifest: dict) -> int:
@@ -140,8 +150,9 @@ def readings(frame: pd.DataFrame, manifest: dict) -> np.ndarray:
     return frame[sensor_names(manifest)].to_numpy(dtype=np.float32)
 
 
-def lstm_arrays(frame: pd.DataFrame, manifest: dict, *,
-                window: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def lstm_arrays(
+    frame: pd.DataFrame, manifest: dict, *, window: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Windows of raw readings and the defect rates at each window's last row.
 
     Returns X float32 ``(n, window, n_sensors)`` and Y float32 ``(n, n_defects)`` with
@@ -153,7 +164,7 @@ def lstm_arrays(frame: pd.DataFrame, manifest: dict, *,
         raise DataError(f"{len(values)} rows are fewer than one LSTM window of {window}")
     x = np.lib.stride_tricks.sliding_window_view(values, window, axis=0)
     x = np.ascontiguousarray(x.transpose(0, 2, 1))
-    y = frame[rate_columns(manifest)].to_numpy(dtype=np.float32)[window - 1:]
+    y = frame[rate_columns(manifest)].to_numpy(dtype=np.float32)[window - 1 :]
     return x, np.clip(y, 0.0, 1.0)
 
 
@@ -165,7 +176,7 @@ def node_features(values: np.ndarray, warmup: int) -> np.ndarray:
     step_history = np.lib.stride_tricks.sliding_window_view(steps, warmup, axis=0)
 
     deviation = current - history.mean(axis=-1)
-    step = steps[warmup - 1:]
+    step = steps[warmup - 1 :]
     spread = step_history.std(axis=-1)
     flat = (step_history == 0.0).mean(axis=-1)
     return np.stack([current, deviation, step, spread, flat], axis=-1).astype(np.float32)

@@ -25,8 +25,13 @@ from glass_metrics.plant.catalogue import SENSOR_NAMES, SENSORS, redundant_senso
 
 KINDS = ("stuck", "drift", "spike", "noise", "upset")
 KIND_WEIGHTS = (0.2, 0.25, 0.15, 0.2, 0.2)
-DURATION = {"stuck": (30, 80), "drift": (40, 100), "spike": (3, 10), "noise": (20, 60),
-            "upset": (15, 40)}
+DURATION = {
+    "stuck": (30, 80),
+    "drift": (40, 100),
+    "spike": (3, 10),
+    "noise": (20, 60),
+    "upset": (15, 40),
+}
 GAP = (30, 120)
 RECOVERY = 6
 UPSETS = {"fuel": -4.0, "pull": -4.0, "h2": -4.0, "speed_own": 4.0}
@@ -59,11 +64,12 @@ def apply_upsets(events: list[Event], drivers: dict[str, np.ndarray]) -> None:
     """Push the process drivers named by the upset events, in place."""
     for event in events:
         if event.kind == "upset":
-            drivers[event.target][event.start:event.stop] += UPSETS[event.target]
+            drivers[event.target][event.start : event.stop] += UPSETS[event.target]
 
 
-def apply_sensor_faults(rng: np.random.Generator, events: list[Event],
-                        readings: np.ndarray) -> None:
+def apply_sensor_faults(
+    rng: np.random.Generator, events: list[Event], readings: np.ndarray
+) -> None:
     """Corrupt the readings ``(n, n_sensors)`` as the sensor-fault events say, in place."""
     for event in events:
         if event.kind == "upset":

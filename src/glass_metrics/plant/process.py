@@ -13,8 +13,16 @@ import numpy as np
 from scipy.signal import lfilter
 
 DRIVERS = ("pull", "cullet", "moisture", "fuel", "air_excess", "h2", "lehr", "speed_own")
-PERSISTENCE = {"pull": 0.96, "cullet": 0.995, "moisture": 0.98, "fuel": 0.85,
-               "air_excess": 0.85, "h2": 0.9, "lehr": 0.85, "speed_own": 0.97}
+PERSISTENCE = {
+    "pull": 0.96,
+    "cullet": 0.995,
+    "moisture": 0.98,
+    "fuel": 0.85,
+    "air_excess": 0.85,
+    "h2": 0.9,
+    "lehr": 0.85,
+    "speed_own": 0.97,
+}
 PIECES_PER_STEP = 1000
 
 
@@ -62,10 +70,22 @@ def latent_signals(rng: np.random.Generator, d: dict[str, np.ndarray]) -> dict[s
     level = standardise(first_order_lag(d["pull"] - speed, 0.1))
     bath_o2 = standardise(-0.5 * d["h2"] + own["bath_o2"])
 
-    return {"pull": d["pull"], "cullet": d["cullet"], "moisture": d["moisture"],
-            "fuel": d["fuel"], "air_excess": d["air_excess"], "crown": crown,
-            "bottom": bottom, "refiner": refiner, "bath": bath, "h2": d["h2"],
-            "bath_o2": bath_o2, "lehr": d["lehr"], "speed": speed, "level": level}
+    return {
+        "pull": d["pull"],
+        "cullet": d["cullet"],
+        "moisture": d["moisture"],
+        "fuel": d["fuel"],
+        "air_excess": d["air_excess"],
+        "crown": crown,
+        "bottom": bottom,
+        "refiner": refiner,
+        "bath": bath,
+        "h2": d["h2"],
+        "bath_o2": bath_o2,
+        "lehr": d["lehr"],
+        "speed": speed,
+        "level": level,
+    }
 
 
 def _relu(x: np.ndarray) -> np.ndarray:
@@ -79,21 +99,27 @@ def defect_logits(s: dict[str, np.ndarray], shift: dict[str, np.ndarray]) -> np.
     drift scenarios change (``bubbles_gain``, ``stones``, ``bubbles``); zeros when healthy.
     """
     lag = delay
-    bubbles = (-2.4 + shift["bubbles_gain"] * 0.9 * np.logaddexp(0.0, -1.6 * lag(s["refiner"], 8))
-               + 0.45 * lag(s["moisture"], 16) - 0.35 * lag(s["air_excess"], 5))
-    stones = (-2.6 + 0.9 * _relu(lag(s["pull"], 18) - lag(s["crown"], 18))
-              - 0.3 * lag(s["cullet"], 12))
+    bubbles = (
+        -2.4
+        + shift["bubbles_gain"] * 0.9 * np.logaddexp(0.0, -1.6 * lag(s["refiner"], 8))
+        + 0.45 * lag(s["moisture"], 16)
+        - 0.35 * lag(s["air_excess"], 5)
+    )
+    stones = (
+        -2.6 + 0.9 * _relu(lag(s["pull"], 18) - lag(s["crown"], 18)) - 0.3 * lag(s["cullet"], 12)
+    )
     gradient = lag(s["crown"], 12) - lag(s["bottom"], 12)
     cords = -2.7 + 0.8 * gradient + 0.3 * gradient**2
-    tin = (-2.7 + 0.7 * lag(s["bath_o2"], 4) - 0.4 * lag(s["h2"], 7)
-           + 0.4 * _relu(lag(s["bath"], 3)))
+    tin = -2.7 + 0.7 * lag(s["bath_o2"], 4) - 0.4 * lag(s["h2"], 7) + 0.4 * _relu(lag(s["bath"], 3))
     flatness = lag(s["bath"], 6) - 0.7 * lag(s["speed"], 6)
     distortion = -2.6 + 0.6 * flatness + 0.25 * flatness**2
     cooling = lag(s["lehr"], 2) - lag(s["lehr"], 10)
     cracks = -2.8 + 0.6 * cooling + 0.3 * _relu(cooling) + 0.3 * lag(s["speed"], 4) ** 2
 
-    logits = np.stack([bubbles + shift["bubbles"], stones + shift["stones"], cords, tin,
-                       distortion, cracks], axis=1)
+    logits = np.stack(
+        [bubbles + shift["bubbles"], stones + shift["stones"], cords, tin, distortion, cracks],
+        axis=1,
+    )
     return logits
 
 

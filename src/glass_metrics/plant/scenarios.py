@@ -12,7 +12,8 @@ change only in the production stream:
   (logit +0.35 and +0.15 per day), the bottom thermocouples read hotter and get noisier
   (noise +100 % per day);
 - ``raw_material_change``: within a day the batch switches to a wetter, low-cullet recipe
-  that refines worse (bubbles twice as sensitive to refiner temperature, more stones).
+  that refines worse (bubbles 2.5 times as sensitive to refiner temperature, stones logit
+  +1).
 
 A drift is not an anomaly: the labels (``anomaly``, ``anomaly_kind``) keep marking only the
 injected faults and upsets, as a plant's maintenance log would, so an anomaly model that
@@ -40,8 +41,9 @@ def defect_shift(n: int) -> dict[str, np.ndarray]:
     return {"bubbles_gain": np.ones(n), "bubbles": np.zeros(n), "stones": np.zeros(n)}
 
 
-def change_process(scenario: str, signals: dict[str, np.ndarray],
-                   shift: dict[str, np.ndarray], days: np.ndarray) -> None:
+def change_process(
+    scenario: str, signals: dict[str, np.ndarray], shift: dict[str, np.ndarray], days: np.ndarray
+) -> None:
     """Apply the scenario to the latent signals and the defect terms, in place."""
     if scenario == "refractory_wear":
         shift["stones"] += 0.35 * days
@@ -51,8 +53,8 @@ def change_process(scenario: str, signals: dict[str, np.ndarray],
         recipe = np.clip(days, 0.0, 1.0)
         signals["moisture"] += 1.5 * recipe
         signals["cullet"] -= 1.5 * recipe
-        shift["bubbles_gain"] += recipe
-        shift["stones"] += 0.6 * recipe
+        shift["bubbles_gain"] += 1.5 * recipe
+        shift["stones"] += 1.0 * recipe
 
 
 def noise_gain(scenario: str, days: np.ndarray) -> dict[str, np.ndarray]:

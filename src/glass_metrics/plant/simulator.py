@@ -53,8 +53,14 @@ RATE_COLUMNS = tuple(f"rate_{defect}" for defect in DEFECTS)
 LABEL_COLUMNS = ("anomaly", "anomaly_kind", "fault_sensor")
 
 
-def simulate(out_dir: Path, *, seed: int = 0, scenario: str = "none", days: int | None = None,
-             rows: dict[str, int] | None = None) -> dict:
+def simulate(
+    out_dir: Path,
+    *,
+    seed: int = 0,
+    scenario: str = "none",
+    days: int | None = None,
+    rows: dict[str, int] | None = None,
+) -> dict:
     """Simulate the line and write the dataset folder ``out_dir``; returns the manifest.
 
     ``days`` is the length of the production stream (default 8; drift, if any, starts on
@@ -69,8 +75,9 @@ def simulate(out_dir: Path, *, seed: int = 0, scenario: str = "none", days: int 
     frame = _timeline(seed, scenario, sum(sizes.values()), days, sizes)
     manifest = _manifest(seed, scenario, days, sizes)
     _write(Path(out_dir), frame, manifest, sizes, days)
-    log.info("simulated %s rows (scenario %s, seed %s) into %s", len(frame), scenario, seed,
-             out_dir)
+    log.info(
+        "simulated %s rows (scenario %s, seed %s) into %s", len(frame), scenario, seed, out_dir
+    )
     return manifest
 
 
@@ -92,8 +99,9 @@ def _drift_days(n_rows: int, sizes: dict[str, int], scenario: str) -> np.ndarray
     return np.maximum(np.arange(n_rows) - start, 0) / STEPS_PER_DAY
 
 
-def _timeline(seed: int, scenario: str, n_before: int, days: int,
-              sizes: dict[str, int]) -> pd.DataFrame:
+def _timeline(
+    seed: int, scenario: str, n_before: int, days: int, sizes: dict[str, int]
+) -> pd.DataFrame:
     """One continuous run of the line: healthy splits, then the production days."""
     # One independent stream per part, so a scenario that changes, say, the defect rates of
     # the last days cannot shift the random numbers drawn for anything else.
@@ -116,31 +124,41 @@ def _timeline(seed: int, scenario: str, n_before: int, days: int,
     return _frame(readings, rates, anomaly, kind, sensor).iloc[BURN_IN:].reset_index(drop=True)
 
 
-def _readings(rng: np.random.Generator, signals: dict[str, np.ndarray],
-              noise_gain: dict[str, np.ndarray]) -> np.ndarray:
+def _readings(
+    rng: np.random.Generator, signals: dict[str, np.ndarray], noise_gain: dict[str, np.ndarray]
+) -> np.ndarray:
     n = len(signals["pull"])
-    columns = [s.base + s.scale * signals[s.signal]
-               + s.noise * noise_gain.get(s.group, 1.0) * rng.standard_normal(n)
-               for s in SENSORS]
+    columns = [
+        s.base
+        + s.scale * signals[s.signal]
+        + s.noise * noise_gain.get(s.group, 1.0) * rng.standard_normal(n)
+        for s in SENSORS
+    ]
     return np.stack(columns, axis=1)
 
 
 def _frame(readings, rates, anomaly, kind, sensor) -> pd.DataFrame:
     n = len(readings)
-    stamps = pd.date_range(START - pd.Timedelta(seconds=BURN_IN * SAMPLING_SECONDS),
-                           periods=n, freq=f"{SAMPLING_SECONDS}s")
+    stamps = pd.date_range(
+        START - pd.Timedelta(seconds=BURN_IN * SAMPLING_SECONDS),
+        periods=n,
+        freq=f"{SAMPLING_SECONDS}s",
+    )
     data = {"timestamp": stamps}
     data.update({name: readings[:, i] for i, name in enumerate(SENSOR_NAMES)})
     data.update({name: rates[:, i] for i, name in enumerate(RATE_COLUMNS)})
-    data.update({"anomaly": anomaly, "anomaly_kind": kind.astype(str),
-                 "fault_sensor": sensor.astype(str)})
+    data.update(
+        {"anomaly": anomaly, "anomaly_kind": kind.astype(str), "fault_sensor": sensor.astype(str)}
+    )
     return pd.DataFrame(data)
 
 
 def _manifest(seed: int, scenario: str, days: int, sizes: dict[str, int]) -> dict:
     splits = {split: {"file": f"{split}.parquet", "rows": n} for split, n in sizes.items()}
-    production = [{"file": f"production/day_{day:03d}.parquet", "day": day,
-                   "rows": STEPS_PER_DAY} for day in range(1, days + 1)]
+    production = [
+        {"file": f"production/day_{day:03d}.parquet", "day": day, "rows": STEPS_PER_DAY}
+        for day in range(1, days + 1)
+    ]
     drift_day = None if scenario == "none" or days < DRIFT_START_DAY else DRIFT_START_DAY
     return {
         "format_version": 1,
@@ -164,15 +182,18 @@ def _manifest(seed: int, scenario: str, days: int, sizes: dict[str, int]) -> dic
     }
 
 
-def _write(out: Path, frame: pd.DataFrame, manifest: dict, sizes: dict[str, int],
-           days: int) -> None:
+def _write(
+    out: Path, frame: pd.DataFrame, manifest: dict, sizes: dict[str, int], days: int
+) -> None:
     start = 0
     for split, n in sizes.items():
-        _write_parquet(out / f"{split}.parquet", frame.iloc[start:start + n])
+        _write_parquet(out / f"{split}.parquet", frame.iloc[start : start + n])
         start += n
     for day in range(days):
-        rows = frame.iloc[start + day * STEPS_PER_DAY:start + (day + 1) * STEPS_PER_DAY]
+        rows = frame.iloc[start + day * STEPS_PER_DAY : start + (day + 1) * STEPS_PER_DAY]
         _write_parquet(out / "production" / f"day_{day + 1:03d}.parquet", rows)
+    for stale in sorted((out / "production").glob("day_*.parquet"))[days:]:
+        stale.unlink()  # left by an earlier, longer simulation into the same folder
 
     # The manifest goes last: a folder with a manifest is a complete dataset.
     atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")

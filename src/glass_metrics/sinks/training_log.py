@@ -32,6 +32,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from glass_metrics.config import DEFAULT_OUT, OutputLayout
 from glass_metrics.sinks.mlflow_store import client_for, ensure_experiment
@@ -59,9 +60,15 @@ class TrainingLogger:
     TensorBoard text; ``tags`` as MLflow tags.
     """
 
-    def __init__(self, model: str, *, out: Path | str = DEFAULT_OUT, run_name: str | None = None,
-                 params: Mapping[str, object] | None = None,
-                 tags: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        model: str,
+        *,
+        out: Path | str = DEFAULT_OUT,
+        run_name: str | None = None,
+        params: Mapping[str, object] | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> None:
         self.model = model
         self.out = Path(out)
         self.run_name = run_name or default_run_name()
@@ -69,8 +76,8 @@ class TrainingLogger:
         self.tags = {"model_kind": model, **(tags or {})}
         self.logdir = OutputLayout(self.out).training_logdir(model, self.run_name)
         self.run_id: str | None = None
-        self._client = None
-        self._writer = None
+        self._client: Any = None
+        self._writer: Any = None
 
     def __enter__(self) -> TrainingLogger:
         from tensorboardX import SummaryWriter
@@ -81,11 +88,16 @@ class TrainingLogger:
         self.run_id = run.info.run_id
         self._writer = SummaryWriter(logdir=str(self.logdir))
         self.log_params(self.params)
-        log.info("training run %s of %s: TensorBoard %s, MLflow run %s", self.run_name,
-                 self.model, self.logdir, self.run_id)
+        log.info(
+            "training run %s of %s: TensorBoard %s, MLflow run %s",
+            self.run_name,
+            self.model,
+            self.logdir,
+            self.run_id,
+        )
         return self
 
-    def __exit__(self, exc_type, exc, traceback) -> bool:
+    def __exit__(self, exc_type, exc, traceback) -> None:
         status = "FINISHED" if exc_type is None else "FAILED"
         try:
             if exc is not None:
@@ -94,7 +106,6 @@ class TrainingLogger:
         finally:
             self._writer.close()
         log.info("training run %s ended %s", self.run_name, status)
-        return False
 
     def log_params(self, params: Mapping[str, object]) -> None:
         """Record hyperparameters and data provenance (values are stored as strings)."""
@@ -135,5 +146,5 @@ class TrainingLogger:
             self._writer.add_scalar(name, value, step)
             batch.append(Metric(name, value if not math.isinf(value) else math.nan, stamp, step))
         for start in range(0, len(batch), _MLFLOW_BATCH):
-            self._client.log_batch(self.run_id, metrics=batch[start:start + _MLFLOW_BATCH])
+            self._client.log_batch(self.run_id, metrics=batch[start : start + _MLFLOW_BATCH])
         self._writer.flush()
