@@ -191,3 +191,11 @@ def test_the_alert_clock_is_the_data_time_when_known(tracker):
     assert events[2][0].since == "2026-11-11T23:59:59Z" and events[3][0].repeat
     assert events[2][0].at == "2026-11-13T23:59:59Z"
     assert events[2][0].evaluated_at == days[2].timestamp_iso
+
+
+def test_a_damaged_state_file_is_a_clear_error(tracker):
+    _feed(tracker, [0.4])
+    tracker.state_path.write_text("{not json")
+
+    with pytest.raises(ValueError, match="state.json: alert state is not valid JSON"):
+        tracker.firing_alerts()

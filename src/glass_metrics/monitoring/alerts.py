@@ -234,10 +234,17 @@ class AlertTracker:
         fresh = {"version": STATE_VERSION, "alerts": {}, "series": {}, "baselines": {}, "last": {}}
         if not self.state_path.exists():
             return fresh
-        data = json.loads(self.state_path.read_text("utf-8"))
-        if data.get("version") != STATE_VERSION:
+        try:
+            data = json.loads(self.state_path.read_text("utf-8"))
+        except ValueError as exc:
             raise ValueError(
-                f"{self.state_path}: alert state version {data.get('version')!r}, "
+                f"{self.state_path}: alert state is not valid JSON ({exc}); move the file away "
+                "to start afresh (alerts then fire again as if new)"
+            ) from None
+        version = data.get("version") if isinstance(data, dict) else None
+        if version != STATE_VERSION:
+            raise ValueError(
+                f"{self.state_path}: alert state version {version!r}, "
                 f"expected {STATE_VERSION}; move the file away to start afresh"
             )
         return data
