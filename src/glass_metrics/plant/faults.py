@@ -1,7 +1,9 @@
 """Labelled anomalies: sensor faults on single instruments and process upsets of the line.
 
-Events never overlap. A sensor fault hits one sensor that has neighbours reading the same
-quantity; it changes the reading only, never the process or the defects:
+Events never overlap; quiet gaps of 30 to 120 steps separate them, so about a third of the
+rows are anomalous (enough events for the anomaly model to learn from). A sensor fault hits
+one sensor that has neighbours reading the same quantity; it changes the reading only, never
+the process or the defects:
 
 - ``stuck``: the reading freezes at its value when the fault starts;
 - ``drift``: an offset growing from 4 to 12 times the sensor's noise, small against the
