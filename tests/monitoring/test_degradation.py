@@ -10,6 +10,7 @@ import pytest
 from glass_metrics.metrics.types import MetricValue
 from glass_metrics.monitoring.degradation import (
     Z95,
+    between_window_variance,
     compare,
     cusum,
     page_hinkley,
@@ -142,3 +143,22 @@ def test_min_effect_silences_a_tiny_shift_and_warmup_says_nothing():
     assert cusum(series, higher_is_worse=True).alarm
     assert not cusum(series, higher_is_worse=True, min_effect=0.01).alarm
     assert cusum(series[:10], higher_is_worse=True).method == "cusum (warming up)"
+
+
+def test_between_window_spread_beyond_sampling_noise():
+    rng = np.random.default_rng(21)
+    spread = _series(0.8 + rng.normal(0, 0.05, size=4000), 0.02)
+    quiet = _series(0.8 + rng.normal(0, 0.02, size=400), 0.02)
+
+    assert between_window_variance(spread) == pytest.approx(0.05**2 - 0.02**2, rel=0.1)
+    assert between_window_variance(quiet) < 0.0002
+    assert between_window_variance(spread[:2]) == 0.0
+
+
+def test_between_window_variance_widens_the_test():
+    window, base = _mv(0.70, 0.02), _mv(0.80, 0.01)
+    narrow = compare(window, base, higher_is_worse=False, alpha=0.01)
+    wide = compare(window, base, higher_is_worse=False, alpha=0.01, extra_variance=0.05**2)
+
+    assert narrow.degraded and not wide.degraded
+    assert wide.z == pytest.approx(0.1 / math.sqrt(0.02**2 + 0.01**2 + 0.05**2))

@@ -411,6 +411,8 @@ def _judge_degradation(
     degraded = False
 
     if base is not None and math.isfinite(base.value):
+        warmup = (rule.detector or Detector()).warmup
+        spread = degradation.between_window_variance(series[:-1][:warmup])
         test = degradation.compare(
             figure,
             base,
@@ -418,6 +420,7 @@ def _judge_degradation(
             alpha=rule.alpha,
             min_effect=rule.min_effect,
             proportion=rule.spec_metric in degradation.PROPORTIONS,
+            extra_variance=spread,
         )
         detail.update(
             baseline=_json_float(base.value),

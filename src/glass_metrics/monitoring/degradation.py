@@ -8,9 +8,12 @@ Two complementary checks, both one-sided (only a change in the bad direction cou
   other metric the standard errors come from the published 95 % intervals,
   ``se = (ci_high - ci_low) / (2 * 1.96)``, and ``z = change / sqrt(se_w**2 + se_b**2)``
   (a normal approximation; asymmetric intervals such as R2's are treated by their width).
-  It reports degradation only when ``p < alpha`` *and* the change is at least
-  ``min_effect`` in the metric's units: big samples make tiny changes significant, and a
-  tiny change is not worth waking anyone.
+  Production windows also differ from one another by more than their sampling noise; the
+  monitor estimates that spread from the model version's reference windows
+  (:func:`between_window_variance`) and adds it to the variance of the change. It reports
+  degradation only when ``p < alpha`` *and* the change is at least ``min_effect`` in the
+  metric's units: big samples make tiny changes significant, and a tiny change is not
+  worth waking anyone.
 * :func:`cusum` and :func:`page_hinkley`, change detectors over the history of one model
   version's figures. Each figure is standardised against the first ``warmup`` figures
   (their mean, and as noise the larger of their standard deviation and their median
@@ -89,12 +92,14 @@ def compare(
     alpha: float,
     min_effect: float = 0.0,
     proportion: bool = False,
+    extra_variance: float = 0.0,
 ) -> Comparison:
     """Test whether ``window`` is significantly worse than ``baseline``.
 
     ``proportion`` selects the two-proportion z-test (values in [0, 1] with their ``n``).
-    A NaN figure, or missing intervals for the interval test, gives ``degraded=False`` and
-    a NaN p-value.
+    ``extra_variance`` is added to the variance of the change: the windows' own spread
+    beyond sampling noise (see :func:`between_window_variance`). A NaN figure, or missing
+    intervals for the interval test, gives ``degraded=False`` and a NaN p-value.
     """
     change = window.value - baseline.value
     sign = 1.0 if higher_is_worse else -1.0
@@ -103,6 +108,9 @@ def compare(
     else:
         se = math.hypot(standard_error(window), standard_error(baseline))
         method = "z-test on 95% interval widths"
+    if extra_variance > 0:
+        se = math.sqrt(se**2 + extra_variance)
+        method += " + between-window variance"
 
     if not math.isfinite(change) or not math.isfinite(se):
         return Comparison(change, math.nan, math.nan, method, False)
@@ -115,6 +123,21 @@ def compare(
 def _proportion_se(a: MetricValue, b: MetricValue) -> float:
     pooled = (a.value * a.n + b.value * b.n) / (a.n + b.n)
     return math.sqrt(pooled * (1 - pooled) * (1 / a.n + 1 / b.n))
+
+
+def between_window_variance(series: Sequence[MetricValue]) -> float:
+    """How much the windows' true figures vary beyond their sampling noise.
+
+    The method-of-moments estimate ``max(0, var(values) - mean(se**2))``: production windows
+    differ (shifts, product changes, upsets) by more than their intervals say, and a test
+    that ignores this cries wolf on ordinary days. 0.0 with fewer than three usable figures.
+    """
+    usable = [v for v in series if math.isfinite(v.value) and math.isfinite(standard_error(v))]
+    if len(usable) < 3:
+        return 0.0
+    spread = statistics.variance([v.value for v in usable])
+    noise = statistics.fmean([standard_error(v) ** 2 for v in usable])
+    return max(0.0, spread - noise)
 
 
 def pool(values: Sequence[MetricValue]) -> MetricValue:
