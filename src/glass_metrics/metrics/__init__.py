@@ -1,8 +1,8 @@
 """The metric engine: mergeable states, metric formulas with intervals, consistency checks.
 
-Pure numpy, no I/O, and nothing else of the package is imported here. Every state has
-``update``, ``merge`` (adds another state into this one and returns it), ``compute``,
-``to_dict`` / ``from_dict`` and ``len`` / ``.n``.
+Pure numpy plus one numba kernel for the regression sums, no I/O, and nothing else of the
+package is imported here. Every state has ``update``, ``merge`` (adds another state into this
+one and returns it), ``compute``, ``to_dict`` / ``from_dict`` and ``len`` / ``.n``.
 """
 
 from glass_metrics.metrics._common import MetricInputError, Problem, UndefinedMetricWarning

@@ -9,8 +9,17 @@ the target variance held fixed (its own sampling error is ignored, so the R2 int
 little narrow on small samples). Averages over outputs take the mean of the per-output
 bounds, which is conservative unless the outputs' errors are perfectly correlated.
 
-Limitation: in pure numpy every block is converted to float64 before it is summed, so the
-regression suite runs at about three times the cost of merely reading the data.
+Speed: a compiled kernel (``_kernels``, numba) reads the inputs once and accumulates every
+sum in float64 on the way, so the suite runs at about the cost of merely reading the data
+when the inputs are float32 or float64, both of one dtype, and either C-contiguous (n, k)
+arrays or contiguous columns (F-ordered arrays, ``update_columns`` with contiguous arrays).
+
+Limitations: other inputs (integers, mixed dtypes, strided views) are first copied to float64
+one cache-sized block at a time, and run at two to five times the cost of reading them. The
+first update with float32 or with float64 inputs compiles the kernel for that dtype (one to
+two seconds, once); numba caches it on disk (in ``__pycache__`` beside the module when that is
+writable, else in its user cache directory or ``NUMBA_CACHE_DIR``), and a later process loads
+it in a few tenths of a second.
 """
 
 from __future__ import annotations
@@ -21,7 +30,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.linalg.blas import dasum
 
 from glass_metrics.metrics._common import (
     BLOCK_ROWS,
@@ -35,14 +43,15 @@ from glass_metrics.metrics._common import (
     raise_problems,
     undefined,
 )
+from glass_metrics.metrics._kernels import SUMS, add_sums
 from glass_metrics.metrics.intervals import mean_se, normal
 from glass_metrics.metrics.types import Finding, MetricValue
 
-#: Column-major samples: a (k, n) array view, or one 1-D array per output.
-Columns = np.ndarray | list[np.ndarray]
+#: Samples of k outputs: an (n, k) array, or one 1-D array per output.
+Samples = np.ndarray | list[np.ndarray]
 
 REGRESSION_METRICS = ("mse", "mae", "rmse", "r2_score")
-_SUMS = ("s_t", "s_tt", "s_d2", "s_abs", "s_d4")
+_SUMS = SUMS  # the state's attributes, in the order the kernel returns them
 
 MSE_METHOD = "normal approximation on squared errors"
 MAE_METHOD = "normal approximation on absolute errors"
@@ -95,7 +104,7 @@ class RegressionState:
         t = as_2d(y_true, "y_true", k)
         p = as_2d(y_pred, "y_pred", k)
         check_same_length(t, p, ("y_true", "y_pred"))
-        return self._ingest(t.T, p.T)
+        return self._ingest(t, p)
 
     def update_columns(
         self, y_true: Sequence[np.ndarray], y_pred: Sequence[np.ndarray]
@@ -119,51 +128,24 @@ class RegressionState:
             )
         return self._ingest(t, p)
 
-    def _ingest(self, t: Columns, p: Columns) -> RegressionState:
-        """Add column-major data: a (k, n) view or a list of k 1-D arrays."""
-        n = len(t[0])
+    def _ingest(self, t: Samples, p: Samples) -> RegressionState:
+        """Add an (n, k) array pair or a pair of lists of k 1-D columns."""
+        n = _n_rows(t)
         if n == 0:
             return self
-
-        saved = self.to_dict()
-        if self.n == 0:
-            self.shift = np.array([col[0] for col in t], dtype=np.float64)
-        buffers = np.empty((2, len(self.outputs), min(n, BLOCK_ROWS)))
-        for sl in blocks(n):
-            self._update_block(_rows(t, sl), _rows(p, sl), buffers)
-        self.n += n
+        shift = self.shift if self.n else np.array([col[0] for col in _columns(t)], np.float64)
+        sums = _sums(t, p, shift)
 
         # A NaN or infinity anywhere makes a sum non-finite: the data are searched only then.
-        if not all(np.isfinite(getattr(self, name)).all() for name in _SUMS):
-            self.__dict__.update(RegressionState.from_dict(saved).__dict__)
+        if not np.isfinite(sums).all():
             raise_problems(_nonfinite(t, "y_true") + _nonfinite(p, "y_pred"))
             raise MetricInputError("values too large: their squares overflow float64")
+
+        self.shift = shift
+        for name, row in zip(_SUMS, sums, strict=True):
+            getattr(self, name)[:] += row
+        self.n += n
         return self
-
-    def _update_block(self, t: Columns, p: Columns, buffers: np.ndarray) -> None:
-        # Outputs become contiguous float64 rows of a cache-sized buffer, so every sum runs over
-        # contiguous memory and no float64 copy of the whole chunk is ever made. Each BLAS call
-        # stays below OpenBLAS's threading threshold: threads only add contention here.
-        rows = len(t[0])
-        tc, d = buffers[0, :, :rows], buffers[1, :, :rows]
-        if isinstance(t, np.ndarray) and isinstance(p, np.ndarray):
-            np.copyto(tc, t)
-            np.copyto(d, p)
-        else:
-            for j in range(len(self.outputs)):
-                np.copyto(tc[j], t[j])
-                np.copyto(d[j], p[j])
-        d -= tc
-        tc -= self.shift[:, None]
-
-        self.s_t += np.add.reduce(tc, axis=1)
-        for j in range(len(self.outputs)):
-            self.s_tt[j] += np.dot(tc[j], tc[j])
-            self.s_abs[j] += dasum(d[j])
-            self.s_d2[j] += np.dot(d[j], d[j])
-        np.multiply(d, d, out=d)
-        for j in range(len(self.outputs)):
-            self.s_d4[j] += np.dot(d[j], d[j])
 
     def merge(self, other: RegressionState) -> RegressionState:
         """Add ``other``'s samples into this state (which is returned); ``other`` is unchanged."""
@@ -241,16 +223,87 @@ class RegressionState:
         return state
 
 
-def _rows(columns: Columns, sl: slice) -> Columns:
-    if isinstance(columns, np.ndarray):
-        return columns[:, sl]
-    return [col[sl] for col in columns]
+def _n_rows(samples: Samples) -> int:
+    return len(samples) if isinstance(samples, np.ndarray) else len(samples[0])
 
 
-def _nonfinite(columns: Columns, argument: str) -> list[Problem]:
-    if isinstance(columns, np.ndarray):
-        return find_nonfinite(columns.T, argument)
-    return [p for j, col in enumerate(columns) for p in find_nonfinite(col, f"{argument}[:, {j}]")]
+def _columns(samples: Samples) -> list[np.ndarray]:
+    return list(samples.T) if isinstance(samples, np.ndarray) else list(samples)
+
+
+def _sums(t: Samples, p: Samples, shift: np.ndarray) -> np.ndarray:
+    """The statistics of these samples, as a (len(_SUMS), k) array, from one read of the data.
+
+    A C-contiguous pair goes to the kernel whole, contiguous columns one by one, anything
+    else through float64 buffers; every way gives bit-identical sums.
+    """
+    if isinstance(t, np.ndarray) and isinstance(p, np.ndarray) and _fits_kernel(t, p):
+        return _kernel_sums(t, p, shift)
+    columns = list(zip(_columns(t), _columns(p), strict=True))
+    if not all(_fits_kernel(tj, pj) for tj, pj in columns):
+        return _buffered_sums(t, p, shift)
+    sums = [
+        _kernel_sums(tj[:, None], pj[:, None], shift[j : j + 1])
+        for j, (tj, pj) in enumerate(columns)
+    ]
+    return np.concatenate(sums, axis=1)
+
+
+def _kernel_sums(t: np.ndarray, p: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    sums = np.zeros((len(_SUMS), len(shift)))
+    add_sums(_read_only(t), _read_only(p), shift, sums, BLOCK_ROWS)
+    return sums
+
+
+def _buffered_sums(t: Samples, p: Samples, shift: np.ndarray) -> np.ndarray:
+    """Sums of samples the kernel cannot read as they are: integers, mixed dtypes, strided.
+
+    Each block of rows is copied into cache-sized float64 buffers first; the blocks are the
+    kernel's own, so the sums are the same as if it had read the samples directly.
+    """
+    n = _n_rows(t)
+    buffers = np.empty((2, min(n, BLOCK_ROWS), len(shift)))
+    sums = np.zeros((len(_SUMS), len(shift)))
+    for sl in blocks(n):
+        buffer_t, buffer_p = buffers[:, : sl.stop - sl.start]
+        _copy_rows(t, sl, buffer_t)
+        _copy_rows(p, sl, buffer_p)
+        add_sums(_read_only(buffer_t), _read_only(buffer_p), shift, sums, BLOCK_ROWS)
+    return sums
+
+
+def _copy_rows(samples: Samples, sl: slice, out: np.ndarray) -> None:
+    if isinstance(samples, np.ndarray):
+        np.copyto(out, samples[sl])
+        return
+    for j, column in enumerate(samples):
+        np.copyto(out[:, j], column[sl])
+
+
+def _fits_kernel(t: np.ndarray, p: np.ndarray) -> bool:
+    """Whether the kernel can read the pair as it is: one float dtype, C-contiguous, aligned."""
+    return (
+        t.dtype == p.dtype
+        and t.dtype in (np.float32, np.float64)
+        and t.flags.c_contiguous
+        and p.flags.c_contiguous
+        and t.flags.aligned
+        and p.flags.aligned
+    )
+
+
+def _read_only(arr: np.ndarray) -> np.ndarray:
+    # Writable and read-only arrays (Arrow buffers are read-only) then share one compiled
+    # signature per dtype, which keeps the first-use compile time down.
+    view = arr.view()
+    view.flags.writeable = False
+    return view
+
+
+def _nonfinite(samples: Samples, argument: str) -> list[Problem]:
+    if isinstance(samples, np.ndarray):
+        return find_nonfinite(samples, argument)
+    return [p for j, col in enumerate(samples) for p in find_nonfinite(col, f"{argument}[:, {j}]")]
 
 
 def _average(
