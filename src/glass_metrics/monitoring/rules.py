@@ -27,8 +27,9 @@ three thresholds (``lstm_mse > 0.3``, ``gnn_accuracy < 0.03``, ``gnn_f1_score < 
         reference_windows: 5
         alpha: 0.01             # one-sided significance level of the window-vs-baseline test
         min_effect: 0.02        # smallest change, in the metric's units, worth an alert
-        detector: {type: cusum, k: 0.5, h: 5.0, warmup: 10}  # or page_hinkley: delta, lambda
-        for / severity / labels / annotations / actions as above
+        detector: {type: cusum, k: 0.5, h: 5.0, warmup: 5}   # or page_hinkley: delta, lambda
+        for: 2                  # default 1, as for threshold rules
+        severity / labels / annotations / actions as above
     notifications:              # where the monitor sends; secrets come from the environment
       email: {enabled: true, host: smtp.example, port: 587, starttls: true,
               username: glass, from: glass@example, to: [ops@example], timeout: 10}
@@ -91,7 +92,7 @@ class Detector:
     h: float = 5.0
     delta: float = 0.25
     lambda_: float = 6.0
-    warmup: int = 10
+    warmup: int = 5
 
 
 @dataclass(frozen=True)
@@ -405,14 +406,14 @@ def _detector(s: _Section) -> Detector:
             type=kind,
             k=s.number("k", 0.5, low=0),
             h=s.number("h", 5.0, low=0),
-            warmup=s.count("warmup", 10, low=2),
+            warmup=s.count("warmup", 5, low=2),
         )
     s.allow("type", "delta", "lambda", "warmup")
     return Detector(
         type=kind,
         delta=s.number("delta", 0.25, low=0),
         lambda_=s.number("lambda", 6.0, low=0),
-        warmup=s.count("warmup", 10, low=2),
+        warmup=s.count("warmup", 5, low=2),
     )
 
 
