@@ -37,12 +37,20 @@ def rules_file(tmp_path):
 
 
 def _monitor(trained_models, plant_dir, out, rules_file, **options):
-    return Monitor("gnn", plant_dir, out, model=trained_models["gnn"],
-                   rules=load_rules(rules_file), recalibrate=False, **options)
+    return Monitor(
+        "gnn",
+        plant_dir,
+        out,
+        model=trained_models["gnn"],
+        rules=load_rules(rules_file),
+        recalibrate=False,
+        **options,
+    )
 
 
-def test_each_window_once_in_order_and_across_restarts(trained_models, plant_dir, tmp_path,
-                                                       rules_file):
+def test_each_window_once_in_order_and_across_restarts(
+    trained_models, plant_dir, tmp_path, rules_file
+):
     out = tmp_path / "ml_metrics"
     first = _monitor(trained_models, plant_dir, out, rules_file).run_once(limit=1)
     rest = _monitor(trained_models, plant_dir, out, rules_file).run_once()
@@ -57,8 +65,9 @@ def test_each_window_once_in_order_and_across_restarts(trained_models, plant_dir
     ]
 
 
-def test_firing_alert_is_queued_once_written_as_gauge_and_tagged(trained_models, plant_dir,
-                                                                 tmp_path, rules_file):
+def test_firing_alert_is_queued_once_written_as_gauge_and_tagged(
+    trained_models, plant_dir, tmp_path, rules_file
+):
     from mlflow.tracking import MlflowClient
 
     out = tmp_path / "ml_metrics"
@@ -79,8 +88,7 @@ def test_firing_alert_is_queued_once_written_as_gauge_and_tagged(trained_models,
     assert "GnnAlwaysChecked" in run.data.tags["firing_alerts"]
 
 
-def test_watched_folder_files_are_processed_once(trained_models, plant_dir, tmp_path,
-                                                 rules_file):
+def test_watched_folder_files_are_processed_once(trained_models, plant_dir, tmp_path, rules_file):
     out, watch = tmp_path / "ml_metrics", tmp_path / "incoming"
     watch.mkdir()
     shutil.copy(plant_dir / "production" / "day_001.parquet", watch / "a.parquet")
@@ -91,12 +99,25 @@ def test_watched_folder_files_are_processed_once(trained_models, plant_dir, tmp_
     assert [o.window.rsplit("/", 1)[-1] for o in outcomes] == ["b.parquet"]
 
 
-def test_monitor_cli_prints_one_line_per_window(trained_models, plant_dir, tmp_path, rules_file,
-                                                capsys):
+def test_monitor_cli_prints_one_line_per_window(
+    trained_models, plant_dir, tmp_path, rules_file, capsys
+):
     out = tmp_path / "ml_metrics"
-    code = main(["monitor", "gnn", "--data", str(plant_dir), "--model",
-                 str(trained_models["gnn"]), "--rules", str(rules_file), "--out", str(out),
-                 "--no-recalibrate"])
+    code = main(
+        [
+            "monitor",
+            "gnn",
+            "--data",
+            str(plant_dir),
+            "--model",
+            str(trained_models["gnn"]),
+            "--rules",
+            str(rules_file),
+            "--out",
+            str(out),
+            "--no-recalibrate",
+        ]
+    )
     assert code == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].startswith("production/day_001: n=")
@@ -106,8 +127,18 @@ def test_monitor_cli_prints_one_line_per_window(trained_models, plant_dir, tmp_p
 def test_rules_file_with_a_typo_exits_2_naming_valid_metrics(tmp_path, plant_dir, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text(ALWAYS_FIRING.replace("gnn_accuracy", "gnn_acuracy"))
-    code = main(["monitor", "gnn", "--data", str(plant_dir), "--rules", str(bad),
-                 "--out", str(tmp_path / "ml_metrics")])
+    code = main(
+        [
+            "monitor",
+            "gnn",
+            "--data",
+            str(plant_dir),
+            "--rules",
+            str(bad),
+            "--out",
+            str(tmp_path / "ml_metrics"),
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert "gnn_acuracy" in err and "gnn_accuracy" in err
