@@ -61,14 +61,18 @@ def smtp_server(
     credentials: Credentials | None = None,
     tls: ssl.SSLContext | None = None,
     port: int | None = None,
+    implicit_tls: ssl.SSLContext | None = None,
 ) -> tuple[Controller, Mailbox]:
-    """A started SMTP server on 127.0.0.1 (random port); stop it with ``.stop()``."""
+    """A started SMTP server on 127.0.0.1 (random port); stop it with ``.stop()``.
+
+    ``tls`` offers STARTTLS (and requires it); ``implicit_tls`` speaks TLS from the start.
+    """
     box = Mailbox()
-    options = {}
+    options: dict = {"ssl_context": implicit_tls} if implicit_tls is not None else {}
     if credentials is not None:
-        options.update(
-            authenticator=credentials, auth_required=True, auth_require_tls=tls is not None
-        )
+        # aiosmtpd's auth_require_tls means STARTTLS; an implicit-TLS session is refused.
+        secure = tls is not None
+        options.update(authenticator=credentials, auth_required=True, auth_require_tls=secure)
     if tls is not None:
         options.update(tls_context=tls, require_starttls=True)
     controller = Controller(box, hostname="127.0.0.1", port=port or free_port(), **options)

@@ -116,6 +116,21 @@ def test_email_logs_in_over_starttls(tmp_path, events):
 
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_email_over_implicit_tls(tmp_path, events):
+    server_tls, client_tls = self_signed(tmp_path)
+    credentials = Credentials("glass", PASSWORD)
+    controller, box = smtp_server(credentials=credentials, implicit_tls=server_tls)
+    config = _email_config(controller.port, ssl=True, username="glass")
+    try:
+        EmailChannel(config, Secret(PASSWORD), ssl_context=client_tls).deliver(events[1])
+    finally:
+        controller.stop()
+
+    assert credentials.attempts == [True]
+    assert box.messages[0]["Subject"].strip().startswith("[CRITICAL] RESOLVED")
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 def test_password_from_a_file_and_never_shown(tmp_path, events, caplog):
     caplog.set_level(logging.DEBUG)
     credentials = Credentials("glass", PASSWORD)

@@ -123,7 +123,8 @@ class LogChannel:
 
 
 class EmailChannel:
-    """Sends a plain-text email over SMTP, with optional STARTTLS and login."""
+    """Sends a plain-text email over SMTP: STARTTLS (default), implicit TLS or plain, and
+    an optional login."""
 
     name = "email"
 
@@ -150,16 +151,23 @@ class EmailChannel:
     def deliver(self, event: AlertEvent) -> None:
         """Send ``event`` to every recipient; SMTP and network failures are DeliveryError."""
         c = self.config
+        context = self._ssl_context or ssl.create_default_context()
         try:
-            with smtplib.SMTP(c.host, c.port, timeout=c.timeout) as smtp:
-                if c.starttls:
-                    smtp.starttls(context=self._ssl_context or ssl.create_default_context())
+            with _connect(c, context) as smtp:
+                if c.starttls and not c.ssl:
+                    smtp.starttls(context=context)
                 if c.username and self._password is not None:
                     smtp.login(c.username, self._password.reveal())
                 smtp.send_message(email_message(event, c))
         except (smtplib.SMTPException, OSError) as exc:
             reason = _without(str(exc), self._password)
             raise DeliveryError(f"SMTP {c.host}:{c.port}: {type(exc).__name__}: {reason}") from None
+
+
+def _connect(config: EmailConfig, context: ssl.SSLContext) -> smtplib.SMTP:
+    if config.ssl:
+        return smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout, context=context)
+    return smtplib.SMTP(config.host, config.port, timeout=config.timeout)
 
 
 def email_message(event: AlertEvent, config: EmailConfig) -> EmailMessage:

@@ -277,7 +277,9 @@ def _am_global(rules: RuleSet) -> dict[str, Any]:
     if rules.email is not None:
         e = rules.email
         glob.update(
-            smtp_smarthost=f"{e.host}:{e.port}", smtp_from=e.sender, smtp_require_tls=e.starttls
+            smtp_smarthost=f"{e.host}:{e.port}",
+            smtp_from=e.sender,
+            smtp_require_tls=e.starttls and not e.ssl,
         )
         if e.username:
             glob.update(

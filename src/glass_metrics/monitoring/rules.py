@@ -31,7 +31,7 @@ three thresholds (``lstm_mse > 0.3``, ``gnn_accuracy < 0.03``, ``gnn_f1_score < 
         for: 2                  # default 1, as for threshold rules
         severity / labels / annotations / actions as above
     notifications:              # where the monitor sends; secrets come from the environment
-      email: {enabled: true, host: smtp.example, port: 587, starttls: true,
+      email: {enabled: true, host: smtp.example, port: 587, starttls: true, ssl: false,
               username: glass, from: glass@example, to: [ops@example], timeout: 10}
       slack: {enabled: true, channel: "#alerts"}
     alertmanager:               # used only to render the Alertmanager config
@@ -156,11 +156,16 @@ class DegradationRule(Rule):
 
 @dataclass(frozen=True)
 class EmailConfig:
-    """SMTP settings; the password comes from the environment (see notify)."""
+    """SMTP settings; the password comes from the environment (see notify).
+
+    ``ssl`` connects with implicit TLS (SMTPS, usually port 465) and then ignores
+    ``starttls``; otherwise ``starttls`` upgrades a plain connection (usually port 587).
+    """
 
     host: str
     port: int = 587
     starttls: bool = True
+    ssl: bool = False
     username: str | None = None
     sender: str = "glass-metrics@localhost"
     to: tuple[str, ...] = ()
@@ -455,7 +460,7 @@ def _check_unique(source: str, rules: tuple[Rule, ...]) -> None:
 
 
 def _email(s: _Section) -> EmailConfig:
-    s.allow("enabled", "host", "port", "starttls", "username", "from", "to", "timeout")
+    s.allow("enabled", "host", "port", "starttls", "ssl", "username", "from", "to", "timeout")
     to = s.get("to", None, (list, str))
     to = [to] if isinstance(to, str) else to
     if not to:
@@ -464,6 +469,7 @@ def _email(s: _Section) -> EmailConfig:
         host=s.get("host"),
         port=s.count("port", 587),
         starttls=s.get("starttls", True, (bool,)),
+        ssl=s.get("ssl", False, (bool,)),
         username=s.get("username", None),
         sender=s.get("from"),
         to=tuple(str(a) for a in to),
