@@ -288,10 +288,20 @@ def _run(
 
 
 def _tune_threshold(task: _Task) -> float:
-    """The decision threshold with the best F1 on the validation split (0.5 on ties)."""
+    """The decision threshold with the best F1 on the validation split.
+
+    Only thresholds that flag some rows, and at most twice the share of anomalous rows, are
+    candidates, so an undertrained model does not get a "flag everything" threshold.
+    """
     x, y = task.validation
     probability, _ = predict(task.model, x)
-    candidates = np.round(np.arange(0.1, 0.91, 0.05), 2)
+    candidates = [
+        t
+        for t in np.round(np.arange(0.1, 0.91, 0.05), 2)
+        if 0.0 < np.mean(probability >= t) < min(0.99, 2 * np.mean(y))
+    ]
+    if not candidates:
+        return DECISION_THRESHOLD
     f1 = [np.nan_to_num(f1_score(y, probability >= t)) for t in candidates]
     best = float(candidates[int(np.argmax(f1))])
     return best if max(f1) > np.nan_to_num(f1_score(y, probability >= 0.5)) else 0.5
