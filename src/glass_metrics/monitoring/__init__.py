@@ -11,6 +11,8 @@ The monitor loop uses it like this::
     tracker.firing_alerts()                              # for glass_alert_firing and MLflow
 
 and ``render_all(rules, Path("deploy"))`` writes the Prometheus and Alertmanager files.
+:mod:`glass_metrics.monitoring.replay` runs a recorded history through rules (days to
+detection, false alarms) without sending anything.
 """
 
 from glass_metrics.monitoring.alerts import ActiveAlert, AlertEvent, AlertTracker
