@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from glass_metrics.checking import check_path
 from glass_metrics.cli import main
 
@@ -157,7 +155,42 @@ def test_missing_path_exits_2(tmp_path: Path, capsys) -> None:
     assert "no such file or folder" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("value", ["NaN", "+Inf"])
-def test_non_finite_gauges(tmp_path: Path, value: str) -> None:
-    (tmp_path / "a.prom").write_text(f"# TYPE gnn_accuracy gauge\ngnn_accuracy {value}\n")
-    assert [f.code for f in check_path(tmp_path)] == ["not-finite"]
+def test_infinite_gauge_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "a.prom").write_text("# TYPE gnn_accuracy gauge\ngnn_accuracy +Inf\n")
+    assert [(f.severity, f.code) for f in check_path(tmp_path)] == [("error", "not-finite")]
+
+
+def test_nan_gauge_is_an_undefined_figure_not_an_error(tmp_path: Path) -> None:
+    (tmp_path / "a.prom").write_text("# TYPE gnn_mcc gauge\ngnn_mcc NaN\n")
+    (finding,) = check_path(tmp_path)
+    assert (finding.severity, finding.code, finding.metric) == (
+        "warning",
+        "undefined-metric",
+        "mcc",
+    )
+
+
+def _summary_with_null_mcc(tmp_path: Path, findings: list[dict]) -> None:
+    entry = {"accuracy": 0.5, "mcc": None, "n_samples": 100, "findings": findings}
+    summary = {"experiment_name": "GNN_ONNX_Evaluation", "metrics_history": {"test": [entry]}}
+    (tmp_path / "GNN_ONNX_Evaluation_summary.json").write_text(json.dumps(summary))
+
+
+def test_null_declared_undefined_is_a_warning(tmp_path: Path) -> None:
+    declared = [
+        {
+            "severity": "warning",
+            "code": "undefined-metric",
+            "metric": "mcc",
+            "message": "mcc is undefined: no negative predictions",
+        }
+    ]
+    _summary_with_null_mcc(tmp_path, declared)
+    codes = [(f.severity, f.code) for f in check_path(tmp_path) if f.metric == "mcc"]
+    assert codes == [("warning", "undefined-metric")]
+
+
+def test_null_without_a_reason_is_an_error(tmp_path: Path) -> None:
+    _summary_with_null_mcc(tmp_path, [])
+    codes = [(f.severity, f.code) for f in check_path(tmp_path) if f.metric == "mcc"]
+    assert codes == [("error", "not-a-number")]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections import defaultdict
 from collections.abc import Mapping
 from pathlib import Path
@@ -97,7 +98,30 @@ def _check_entry(entry: Mapping[str, Any]) -> list[Finding]:
         return [Finding("error", "bad-sample-count", f"n_samples = {n!r} is not a number")]
     ci95 = entry.get("ci95") if isinstance(entry.get("ci95"), dict) else None
     ci = {k: v for k, v in (ci95 or {}).items() if k in KNOWN}
-    return check_consistency(figures, n=None if n is None else int(n), ci95=ci)
+    declared = _declared_undefined(entry)
+    undefined = [k for k, v in figures.items() if v is None and k in declared]
+    figures = {k: v for k, v in figures.items() if k not in undefined}
+    notes = [_undefined(name, "null, with the entry's finding saying why") for name in undefined]
+    return notes + check_consistency(figures, n=None if n is None else int(n), ci95=ci)
+
+
+def _declared_undefined(entry: Mapping[str, Any]) -> set[str]:
+    """Metrics the entry's own findings declare undefined (published as null, not a claim)."""
+    findings = entry.get("findings") if isinstance(entry.get("findings"), list) else []
+    return {
+        f.get("metric")
+        for f in findings
+        if isinstance(f, dict) and f.get("code") == "undefined-metric"
+    }
+
+
+def _undefined(name: str, how: str) -> Finding:
+    return Finding(
+        "warning",
+        "undefined-metric",
+        f"{name} is published as undefined ({how}); there is no figure to check",
+        name,
+    )
 
 
 def check_prom(path: Path) -> list[Finding]:
@@ -126,5 +150,9 @@ def check_prom(path: Path) -> list[Finding]:
         shown = "{" + ",".join(f'{k}="{v}"' for k, v in labels) + "}" if labels else ""
         where = f"{path.name} {prefix}{shown}"
         count = None if n is None or n != n else int(n)
-        findings += _located(where, check_consistency(figures, n=count))
+        # NaN is how the exposition format says "no value"; only infinity claims one.
+        undefined = sorted(k for k, v in figures.items() if math.isnan(v))
+        figures = {k: v for k, v in figures.items() if k not in undefined}
+        notes = [_undefined(name, "NaN") for name in undefined]
+        findings += _located(where, notes + check_consistency(figures, n=count))
     return findings
