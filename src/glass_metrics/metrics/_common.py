@@ -145,3 +145,9 @@ def undefined(name: str, n: int, reason: str, findings: list[Finding]) -> Metric
     findings.append(Finding("warning", "undefined-metric", message, name))
     warnings.warn(message, UndefinedMetricWarning, stacklevel=3)
     return MetricValue(math.nan, n, math.nan, math.nan, "undefined")
+
+
+#: The regression state's sums, in the order the kernel returns them: sums of the shifted
+#: target ``t - shift``, of its square, of the squared error ``(p - t)²``, of the absolute
+#: error and of the fourth power of the error.
+REGRESSION_SUMS = ("s_t", "s_tt", "s_d2", "s_abs", "s_d4")

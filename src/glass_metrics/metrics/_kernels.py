@@ -15,7 +15,9 @@ its float64 copy all give bit-identical sums.
 
 A NaN or infinity in the input makes a sum non-finite, which is how the caller detects bad
 input without a separate pass. The kernel is compiled on first use for each input dtype
-(float32, float64) and cached on disk (``cache=True``).
+(float32, float64) and cached on disk (``cache=True``). numba is imported only when this
+module is: by the first regression update, so commands that never compute a regression
+metric do not pay for it.
 """
 
 from __future__ import annotations
@@ -23,14 +25,11 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from glass_metrics.metrics._common import REGRESSION_SUMS as SUMS
+
 #: Accumulators per output and statistic: a multiple of the widest SIMD register in doubles,
 #: and long enough that the loop over them pays off its set-up even with a single output.
 LANES = 64
-
-#: The statistics along the first axis of ``out``, in this order: sums of the shifted target
-#: ``t - shift``, of its square, of the squared error ``(p - t)²``, of the absolute error and
-#: of the fourth power of the error.
-SUMS = ("s_t", "s_tt", "s_d2", "s_abs", "s_d4")
 
 
 @numba.njit(inline="always")

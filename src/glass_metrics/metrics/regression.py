@@ -33,6 +33,7 @@ import numpy as np
 
 from glass_metrics.metrics._common import (
     BLOCK_ROWS,
+    REGRESSION_SUMS,
     MetricInputError,
     Problem,
     as_1d,
@@ -43,7 +44,6 @@ from glass_metrics.metrics._common import (
     raise_problems,
     undefined,
 )
-from glass_metrics.metrics._kernels import SUMS, add_sums
 from glass_metrics.metrics.intervals import mean_se, normal
 from glass_metrics.metrics.types import Finding, MetricValue
 
@@ -51,7 +51,7 @@ from glass_metrics.metrics.types import Finding, MetricValue
 Samples = np.ndarray | list[np.ndarray]
 
 REGRESSION_METRICS = ("mse", "mae", "rmse", "r2_score")
-_SUMS = SUMS  # the state's attributes, in the order the kernel returns them
+_SUMS = REGRESSION_SUMS
 
 MSE_METHOD = "normal approximation on squared errors"
 MAE_METHOD = "normal approximation on absolute errors"
@@ -250,6 +250,8 @@ def _sums(t: Samples, p: Samples, shift: np.ndarray) -> np.ndarray:
 
 
 def _kernel_sums(t: np.ndarray, p: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    from glass_metrics.metrics._kernels import add_sums
+
     sums = np.zeros((len(_SUMS), len(shift)))
     add_sums(_read_only(t), _read_only(p), shift, sums, BLOCK_ROWS)
     return sums
@@ -261,6 +263,8 @@ def _buffered_sums(t: Samples, p: Samples, shift: np.ndarray) -> np.ndarray:
     Each block of rows is copied into cache-sized float64 buffers first; the blocks are the
     kernel's own, so the sums are the same as if it had read the samples directly.
     """
+    from glass_metrics.metrics._kernels import add_sums
+
     n = _n_rows(t)
     buffers = np.empty((2, min(n, BLOCK_ROWS), len(shift)))
     sums = np.zeros((len(_SUMS), len(shift)))
