@@ -10,6 +10,7 @@ no ONNX file at the target (an older one stays untouched) and its MLflow run end
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import logging
@@ -84,9 +85,31 @@ def train(
     if epochs is not None:
         hyper["epochs"] = int(epochs)
 
+    with _torch_settings():
+        return _train(
+            kind, Path(data_dir), Path(onnx_path), Path(out), hyper, seed, run_name, started
+        )
+
+
+@contextlib.contextmanager
+def _torch_settings():
+    """Thread count and denormal flushing for training, restored afterwards.
+
+    Both are process-wide: left set, flush-to-zero would change every later floating-point
+    computation of the caller's process, not only torch's.
+    """
+    threads = torch.get_num_threads()
     torch.set_num_threads(THREADS)
     # Tiny activations otherwise become denormal floats, which slow the CPU tenfold.
     torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
+        torch.set_num_threads(threads)
+
+
+def _train(kind, data_dir, onnx_path, out, hyper, seed, run_name, started) -> dict:
     torch.manual_seed(seed)
     manifest = datasets.load_manifest(data_dir)
     frames = {
@@ -105,7 +128,7 @@ def train(
         "n_sensors": len(manifest["sensors"]),
     }
     with TrainingLogger(kind, out=out, run_name=run_name, params=params) as logger:
-        report = _run(kind, task, hyper, manifest, logger, Path(onnx_path), seed)
+        report = _run(kind, task, hyper, manifest, logger, onnx_path, seed)
         report["seconds"] = round(time.perf_counter() - started, 2)
         logger.log_metrics({"training_seconds": report["seconds"]})
     log.info("trained %s in %.1f s: %s", kind, report["seconds"], report)
