@@ -87,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--true-prefix", default="true_")
     p.add_argument("--pred-prefix", default="pred_")
-    p.add_argument("--chunk-rows", type=int, default=1_000_000)
+    p.add_argument("--chunk-rows", type=int, default=250_000, help="rows read per chunk")
     p.set_defaults(handler=_score)
 
     p = sub.add_parser("check", help="consistency checks over JSON summaries and .prom files")

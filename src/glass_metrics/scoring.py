@@ -47,7 +47,7 @@ def score_file(
     outputs: Sequence[str] | None = None,
     true_prefix: str = "true_",
     pred_prefix: str = "pred_",
-    chunk_rows: int = 1_000_000,
+    chunk_rows: int = 250_000,
 ) -> dict[str, Any]:
     """A JSON-ready report of every metric of ``task`` (``binary`` or ``regression``)."""
     path = Path(path)
