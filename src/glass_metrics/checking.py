@@ -102,7 +102,9 @@ def _check_entry(entry: Mapping[str, Any]) -> list[Finding]:
     undefined = [k for k, v in figures.items() if v is None and k in declared]
     figures = {k: v for k, v in figures.items() if k not in undefined}
     notes = [_undefined(name, "null, with the entry's finding saying why") for name in undefined]
-    return notes + check_consistency(figures, n=None if n is None else int(n), ci95=ci)
+    # Published intervals state the figures' uncertainty; full float digits then claim nothing.
+    count = None if n is None else int(n)
+    return notes + check_consistency(figures, n=count, ci95=ci, printed=not ci)
 
 
 def _declared_undefined(entry: Mapping[str, Any]) -> set[str]:
@@ -138,6 +140,7 @@ def check_prom(path: Path) -> list[Finding]:
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         return _unreadable(path, f"not a valid Prometheus textfile ({exc})")
 
+    with_intervals = any(s.name.endswith("_ci95_low") for s in samples)
     groups: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, float]] = defaultdict(dict)
     for sample in samples:
         prefix, _, metric = sample.name.partition("_")
@@ -154,5 +157,6 @@ def check_prom(path: Path) -> list[Finding]:
         undefined = sorted(k for k, v in figures.items() if math.isnan(v))
         figures = {k: v for k, v in figures.items() if k not in undefined}
         notes = [_undefined(name, "NaN") for name in undefined]
-        findings += _located(where, notes + check_consistency(figures, n=count))
+        checked = check_consistency(figures, n=count, printed=not with_intervals)
+        findings += _located(where, notes + checked)
     return findings
