@@ -28,7 +28,7 @@ ALL_SINKS = ("json", "prometheus", "tensorboard", "mlflow")
 
 def evaluate(
     kind: str,
-    model: Path | str | bytes,
+    model: Path | str | bytes | None,
     data: Path | str,
     *,
     split: str = "test",
@@ -40,9 +40,16 @@ def evaluate(
 ) -> EvaluationResult:
     """Evaluate an ONNX ``model`` (path or bytes) of ``kind`` on ``split`` of dataset ``data``.
 
+    ``model=None`` evaluates the registry's ``champion`` of ``kind`` (in ``out``'s store).
     The result is published to ``sinks`` under ``out`` (pass ``sinks=()`` to only compute)
     and returned with its sequence number set.
     """
+    if model is None:
+        from glass_metrics.config import REGISTERED_NAMES
+        from glass_metrics.registry import resolve
+
+        spec = f"{REGISTERED_NAMES[kind]}@champion"
+        model = resolve(spec, root=Path(out), uri=mlflow_uri).local_path
     loaded = load_model(model, kind=kind)
     result = evaluate_model(
         loaded, Path(data), split=split, batch_size=batch_size, progress=progress

@@ -96,7 +96,13 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="evaluate an ONNX model and publish to every sink")
     p.add_argument("model", choices=["lstm", "gnn"])
-    p.add_argument("--model", dest="model_path", type=Path, required=True, help="ONNX file")
+    p.add_argument(
+        "--model",
+        dest="model_path",
+        type=Path,
+        default=None,
+        help="ONNX file (default: the registry's champion in --out)",
+    )
     p.add_argument("--data", type=Path, required=True, help="folder written by simulate")
     p.add_argument("--split", default="test")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
