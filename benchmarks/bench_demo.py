@@ -37,8 +37,10 @@ def main() -> None:
         second = _timed(demo, cwd)
 
     print(f"interpreter + import      {startup:7.1f} s")
-    print(f"demo, first run ({args.size})  {first:7.1f} s   target < 180 s: "
-          f"{'met' if first < 180 else 'MISSED'}")
+    print(
+        f"demo, first run ({args.size})  {first:7.1f} s   target < 180 s: "
+        f"{'met' if first < 180 else 'MISSED'}"
+    )
     print(f"demo, second run          {second:7.1f} s   (reuses the simulation, retrains)")
     print(f"ratio first / 180 s       {first / 180:7.2f}")
 

@@ -62,9 +62,13 @@ def test_every_sink_holds_the_same_figures(published):
             if not s.labels.keys() - {"model", "split"}
         }
         run = MlflowClient(f"sqlite:///{layout.mlflow_db}").search_runs(
-            [MlflowClient(f"sqlite:///{layout.mlflow_db}")
-             .get_experiment_by_name(result.experiment).experiment_id],
-            order_by=["attributes.start_time DESC"], max_results=1,
+            [
+                MlflowClient(f"sqlite:///{layout.mlflow_db}")
+                .get_experiment_by_name(result.experiment)
+                .experiment_id
+            ],
+            order_by=["attributes.start_time DESC"],
+            max_results=1,
         )[0]
         events = EventAccumulator(str(layout.evaluation_logdir(result.experiment)))
         events.Reload()
@@ -97,16 +101,38 @@ def test_check_passes_on_published_output(published, capsys):
 def test_bad_model_leaves_every_sink_untouched(published, trained_models, plant_dir, capsys):
     out, _ = published
     before = _tree_digest(out)
-    code = main(["evaluate", "lstm", "--model", str(trained_models["gnn"]),
-                 "--data", str(plant_dir), "--out", str(out)])
+    code = main(
+        [
+            "evaluate",
+            "lstm",
+            "--model",
+            str(trained_models["gnn"]),
+            "--data",
+            str(plant_dir),
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 2
     assert "model_kind='gnn'" in capsys.readouterr().err
     assert _tree_digest(out) == before
 
 
 def _evaluate_command(kind, model, data, out):
-    return [sys.executable, "-m", "glass_metrics.cli", "-q", "evaluate", kind,
-            "--model", str(model), "--data", str(data), "--out", str(out)]
+    return [
+        sys.executable,
+        "-m",
+        "glass_metrics.cli",
+        "-q",
+        "evaluate",
+        kind,
+        "--model",
+        str(model),
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+    ]
 
 
 def test_concurrent_evaluations_both_land_once(trained_models, plant_dir, tmp_path):

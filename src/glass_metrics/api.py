@@ -44,19 +44,23 @@ def evaluate(
     The result is published to ``sinks`` under ``out`` (pass ``sinks=()`` to only compute)
     and returned with its sequence number set.
     """
-    if model is None:
-        from glass_metrics.config import REGISTERED_NAMES
-        from glass_metrics.registry import resolve
-
-        spec = f"{REGISTERED_NAMES[kind]}@champion"
-        model = resolve(spec, root=Path(out), uri=mlflow_uri).local_path
-    loaded = load_model(model, kind=kind)
+    loaded = load_model(champion_path(kind, out, mlflow_uri) if model is None else model, kind=kind)
     result = evaluate_model(
         loaded, Path(data), split=split, batch_size=batch_size, progress=progress
     )
     if not sinks:
         return result
     return publish(result, out, sinks=sinks, mlflow_uri=mlflow_uri)
+
+
+def champion_path(kind: str, out: Path | str, mlflow_uri: str | None = None) -> Path:
+    """The verified local ONNX file of the registry's ``champion`` of ``kind`` in ``out``."""
+    from glass_metrics.config import REGISTERED_NAMES
+    from glass_metrics.registry import resolve
+
+    info = resolve(f"{REGISTERED_NAMES[kind]}@champion", root=Path(out), uri=mlflow_uri)
+    assert info.local_path is not None  # resolve() always sets it
+    return info.local_path
 
 
 def publish(

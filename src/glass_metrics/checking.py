@@ -109,9 +109,11 @@ def _check_entry(entry: Mapping[str, Any]) -> list[Finding]:
 
 def _declared_undefined(entry: Mapping[str, Any]) -> set[str]:
     """Metrics the entry's own findings declare undefined (published as null, not a claim)."""
-    findings = entry.get("findings") if isinstance(entry.get("findings"), list) else []
+    findings = entry.get("findings")
+    if not isinstance(findings, list):
+        return set()
     return {
-        f.get("metric")
+        str(f.get("metric"))
         for f in findings
         if isinstance(f, dict) and f.get("code") == "undefined-metric"
     }

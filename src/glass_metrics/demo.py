@@ -25,7 +25,8 @@ from glass_metrics.report import format_result
 
 log = logging.getLogger(__name__)
 
-SIZES = {
+#: Production days to simulate and training epochs (None: the defaults) per demo size.
+SIZES: dict[str, dict[str, int | None]] = {
     "small": {"days": 5, "epochs": 2},
     "full": {"days": None, "epochs": None},
 }

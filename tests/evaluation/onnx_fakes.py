@@ -23,7 +23,9 @@ def nan_lstm(real_model_path, *, extra_sensors: int = 0) -> bytes:
     x = helper.make_tensor_value_info(
         "sensor_window", TensorProto.FLOAT, ["batch", window, n_sensors]
     )
-    prob = helper.make_tensor_value_info("defect_probability", TensorProto.FLOAT, ["batch", n_defects])
+    prob = helper.make_tensor_value_info(
+        "defect_probability", TensorProto.FLOAT, ["batch", n_defects]
+    )
     logit = helper.make_tensor_value_info("defect_logit", TensorProto.FLOAT, ["batch", n_defects])
     constants = [
         numpy_helper.from_array(np.array([window - 1], dtype=np.int64), "last"),

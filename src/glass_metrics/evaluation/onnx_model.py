@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +28,7 @@ OUTPUT_NAMES = {"lstm": "defect_probability", "gnn": "anomaly_probability"}
 class LoadedModel:
     """An ONNX Runtime session with what evaluation needs to know about the model."""
 
-    session: object
+    session: Any
     kind: str
     name: str
     version: str

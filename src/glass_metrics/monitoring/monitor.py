@@ -16,18 +16,21 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from glass_metrics import api
-from glass_metrics.config import REGISTERED_NAMES
 from glass_metrics.errors import GlassMetricsError
 from glass_metrics.evaluation.result import EvaluationResult
 from glass_metrics.fsutil import atomic_write_text, exclusive_lock
 from glass_metrics.monitoring.alerts import ActiveAlert, AlertEvent, AlertTracker
 from glass_metrics.monitoring.notify import Notifier
 from glass_metrics.monitoring.rules import RuleSet, load_rules
+
+if TYPE_CHECKING:
+    from glass_metrics.recalibration import RecalibrationReport
 
 log = logging.getLogger(__name__)
 
@@ -39,34 +42,41 @@ class WindowOutcome:
     window: str
     result: EvaluationResult
     events: tuple[AlertEvent, ...]
-    recalibration: object | None = None
+    recalibration: RecalibrationReport | None = None
 
 
-@dataclass
 class Monitor:
     """Watches one model (``kind``) over the labelled windows of a dataset.
 
     ``model`` is an ONNX path, or ``None`` for the registry's ``champion`` (looked up again
     before every window, so a promoted recalibration takes over at once). ``watch`` is a
     folder of arriving Parquet files; without it the dataset's production stream is used.
+    ``notifier`` defaults to the channels of ``rules`` with the outbox in ``<out>/alerts``.
     """
 
-    kind: str
-    data_dir: Path
-    out: Path
-    model: Path | None = None
-    rules: RuleSet = field(default_factory=load_rules)
-    watch: Path | None = None
-    mlflow_uri: str | None = None
-    recalibrate: bool = True
-    recalibration_cooldown: timedelta = timedelta(days=1)
-    notifier: Notifier | None = None
-
-    def __post_init__(self) -> None:
-        self.data_dir, self.out = Path(self.data_dir), Path(self.out)
+    def __init__(
+        self,
+        kind: str,
+        data_dir: Path | str,
+        out: Path | str,
+        *,
+        model: Path | str | None = None,
+        rules: RuleSet | None = None,
+        watch: Path | str | None = None,
+        mlflow_uri: str | None = None,
+        recalibrate: bool = True,
+        recalibration_cooldown: timedelta = timedelta(days=1),
+        notifier: Notifier | None = None,
+    ) -> None:
+        self.kind, self.data_dir, self.out = kind, Path(data_dir), Path(out)
+        self.model = None if model is None else Path(model)
+        self.rules = rules if rules is not None else load_rules()
+        self.watch = None if watch is None else Path(watch)
+        self.mlflow_uri = mlflow_uri
+        self.recalibrate = recalibrate
+        self.recalibration_cooldown = recalibration_cooldown
         self.tracker = AlertTracker(self.out / "alerts", self.rules)
-        if self.notifier is None:
-            self.notifier = Notifier.from_rules(self.rules, self.out / "alerts" / "outbox")
+        self.notifier = notifier or Notifier.from_rules(self.rules, self.out / "alerts" / "outbox")
         self._baselines: dict[Path, EvaluationResult] = {}
 
     @property
@@ -120,12 +130,8 @@ class Monitor:
 
     def _model_path(self) -> Path:
         if self.model is not None:
-            return Path(self.model)
-        from glass_metrics.registry import resolve
-
-        name = REGISTERED_NAMES[self.kind]
-        info = resolve(f"{name}@champion", root=self.out, uri=self.mlflow_uri)
-        return Path(info.local_path)
+            return self.model
+        return api.champion_path(self.kind, self.out, self.mlflow_uri)
 
     def _baseline(self, model_path: Path) -> EvaluationResult:
         """The model's evaluation on the dataset's test split: its figures at deployment."""
@@ -135,7 +141,7 @@ class Monitor:
             )
         return self._baselines[model_path]
 
-    def _recalibrate(self, window: str, result: EvaluationResult):
+    def _recalibrate(self, window: str, result: EvaluationResult) -> RecalibrationReport | None:
         """Run the ``recalibrate`` action on the recent windows, at most once per cooldown.
 
         The cooldown is counted in the data's own time (the window's last timestamp), so a
