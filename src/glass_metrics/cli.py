@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -45,8 +46,12 @@ def _configure_logging(level: int) -> None:
     logging.basicConfig(level=chosen, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger().setLevel(logging.WARNING)
     logging.getLogger("glass_metrics").setLevel(chosen)
-    # tensorboardX warns about every NaN point of a PR curve (an undefined precision).
+    # tensorboardX warns about every NaN point of a PR curve (an undefined precision), and
+    # MLflow logs its schema migrations and set-up; an operator needs neither.
     logging.getLogger("tensorboardX").setLevel(logging.ERROR)
+    for noisy in ("alembic", "mlflow.store.db.utils", "mlflow.tracking.fluent"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -7,7 +7,6 @@ arrays plus one batch.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections import defaultdict
 from pathlib import Path
@@ -18,6 +17,7 @@ from glass_metrics.config import EXPERIMENTS
 from glass_metrics.errors import DataError, ModelError
 from glass_metrics.evaluation.onnx_model import LoadedModel, check_input, predict
 from glass_metrics.evaluation.result import EvaluationResult
+from glass_metrics.fsutil import file_sha256
 from glass_metrics.metrics import BinaryState, CalibrationState, RegressionState, check_consistency
 from glass_metrics.metrics.intervals import wilson
 from glass_metrics.metrics.types import Finding, MetricValue
@@ -48,7 +48,7 @@ def evaluate_model(
         model_version=model.version,
         model_sha256=model.sha256,
         dataset=f"{Path(data_dir).resolve().name}/{split}",
-        dataset_sha256=_file_sha256(path),
+        dataset_sha256=file_sha256(path),
         split=split,
         model_path=str(model.path) if model.path else None,
         data_start=_iso(frame["timestamp"].min()),
@@ -183,14 +183,6 @@ def _check_sensors(model: LoadedModel, manifest: dict, path: Path) -> None:
 def _require_samples(x: np.ndarray, path: Path) -> None:
     if len(x) == 0:
         raise DataError(f"{path}: no samples to evaluate (too few rows for one model input)")
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _iso(timestamp) -> str:

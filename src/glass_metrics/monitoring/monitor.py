@@ -177,7 +177,7 @@ class Monitor:
         atomic_write_text(self.out / "alerts.prom", alerts_textfile(firing))
         run_id = result.published.get("mlflow")
         if run_id:
-            from glass_metrics.sinks.mlflow_store import client_for
+            from glass_metrics.mlflow_store import client_for
 
             names = ",".join(sorted(f"{a.rule}:{a.model}" for a in firing)) or "none"
             client_for(self.out, self.mlflow_uri).set_tag(run_id, "firing_alerts", names)

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
 from glass_metrics.errors import ModelError
+from glass_metrics.fsutil import file_sha256
 
-
-def sha256_of(path: Path) -> str:
-    """The SHA-256 hex digest of the file at ``path``."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+sha256_of = file_sha256
 
 
 def read_signature(path: Path) -> dict[str, Any]:

@@ -1,38 +1,26 @@
 """Opening the MLflow Model Registry of an output folder, and naming a model version.
 
-The registry sits below evaluation and the sinks (DESIGN.md section 3), so it opens its own
-``MlflowClient`` on the same store the MLflow sink writes: ``<root>/mlflow.db`` unless an
-explicit URI (or ``MLFLOW_TRACKING_URI``) names another.
+The registry lives in the same store the MLflow sink writes (``<root>/mlflow.db`` unless an
+explicit URI, or ``MLFLOW_TRACKING_URI``, names another), opened by
+:func:`glass_metrics.mlflow_store.client_for`, which sits at the bottom layer with the
+configuration.
 """
 
 from __future__ import annotations
 
-import logging
-import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
-from glass_metrics.config import REGISTERED_NAMES, tracking_uri
+from glass_metrics.config import REGISTERED_NAMES
 from glass_metrics.errors import ConfigError
+from glass_metrics.mlflow_store import client_for as open_client
 
-for _noisy in ("alembic", "mlflow.store.db.utils", "mlflow.tracking.fluent"):
-    logging.getLogger(_noisy).setLevel(logging.WARNING)
-os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+__all__ = ["ALIASES", "REGISTRY_EXPERIMENT", "ModelSpec", "open_client", "parse_spec"]
 
 REGISTRY_EXPERIMENT = "Model_Registry"
 ALIASES = ("champion", "challenger")
 
 _SPEC = re.compile(r"^(?P<name>[\w.\-]+)(?:@(?P<alias>[\w\-]+)|/(?P<version>\d+))?$")
-
-
-def open_client(root: Path, uri: str | None = None):
-    """An ``MlflowClient`` for tracking and registry on the folder's store (or ``uri``)."""
-    from mlflow.tracking import MlflowClient
-
-    Path(root).mkdir(parents=True, exist_ok=True)
-    resolved = tracking_uri(Path(root), uri)
-    return MlflowClient(tracking_uri=resolved, registry_uri=resolved)
 
 
 @dataclass(frozen=True)

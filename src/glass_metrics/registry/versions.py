@@ -28,6 +28,7 @@ from typing import Any
 from glass_metrics.config import REGISTERED_NAMES
 from glass_metrics.errors import ConfigError, ModelError
 from glass_metrics.fsutil import atomic_write_bytes
+from glass_metrics.mlflow_store import ensure_experiment
 from glass_metrics.registry.signature import read_signature, sha256_of
 from glass_metrics.registry.store import (
     ALIASES,
@@ -340,7 +341,7 @@ def _ensure_registered_model(client, name: str) -> None:
 
 
 def _log_artifacts(client, root: Path, name: str, path: Path, signature) -> tuple[str, str]:
-    experiment_id = _ensure_experiment(client, root)
+    experiment_id = ensure_experiment(client, REGISTRY_EXPERIMENT, root)
     run = client.create_run(
         experiment_id,
         start_time=int(time.time() * 1000),
@@ -359,20 +360,6 @@ def _log_artifacts(client, root: Path, name: str, path: Path, signature) -> tupl
         _quietly(client.set_terminated, run_id, status="FAILED")
         raise
     return run_id, run.info.artifact_uri
-
-
-def _ensure_experiment(client, root: Path) -> str:
-    experiment = client.get_experiment_by_name(REGISTRY_EXPERIMENT)
-    if experiment is not None:
-        return experiment.experiment_id
-    location = (Path(root) / "mlruns").resolve() / REGISTRY_EXPERIMENT
-    try:
-        return client.create_experiment(REGISTRY_EXPERIMENT, artifact_location=location.as_uri())
-    except Exception:
-        experiment = client.get_experiment_by_name(REGISTRY_EXPERIMENT)
-        if experiment is None:
-            raise
-        return experiment.experiment_id
 
 
 def _undo_version(client, name: str, version: str, run_id: str) -> None:

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from glass_metrics.evaluation.result import EvaluationResult
-from glass_metrics.sinks.mlflow_store import client_for, ensure_experiment
+from glass_metrics.mlflow_store import client_for, ensure_experiment
 
 log = logging.getLogger(__name__)
 

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from glass_metrics.config import DEFAULT_OUT, OutputLayout
-from glass_metrics.sinks.mlflow_store import client_for, ensure_experiment
+from glass_metrics.mlflow_store import client_for, ensure_experiment
 
 log = logging.getLogger(__name__)
 

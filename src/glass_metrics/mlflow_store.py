@@ -1,19 +1,10 @@
-"""Opening the MLflow store of an output folder; shared by every writer to MLflow."""
+"""Opening the MLflow store of an output folder; shared by the sinks and the registry."""
 
 from __future__ import annotations
 
-import logging
-import os
 from pathlib import Path
 
 from glass_metrics.config import OutputLayout, tracking_uri
-
-log = logging.getLogger(__name__)
-
-# MLflow logs schema migrations and its own set-up at INFO; an operator does not need them.
-for _noisy in ("alembic", "mlflow.store.db.utils", "mlflow.tracking.fluent"):
-    logging.getLogger(_noisy).setLevel(logging.WARNING)
-os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
 def client_for(root: Path, uri: str | None = None):
