@@ -62,3 +62,62 @@ def test_deploying_moves_the_champion(registered, plant_dir):
     assert report["registered_version"] == "glass-anomaly-gnn/3 (champion)"
     assert registry.get_version("glass-anomaly-gnn@champion", root=out).version == "3"
     assert "replaced_by" in registry.get_version("glass-anomaly-gnn/1", root=out).tags
+
+
+def test_registry_cli_lists_shows_and_promotes(registered, capsys):
+    out = registered[0]
+    assert main(["registry", "--out", str(out), "list"]) == 0
+    assert "glass-anomaly-gnn" in capsys.readouterr().out
+
+    assert main(["registry", "--out", str(out), "promote", "glass-anomaly-gnn", "2"]) == 0
+    capsys.readouterr()
+    assert main(["registry", "--out", str(out), "show", "glass-anomaly-gnn@champion"]) == 0
+    assert capsys.readouterr().out.startswith("glass-anomaly-gnn/2")
+
+    assert main(["registry", "--out", str(out), "promote", "glass-anomaly-gnn", "99"]) == 2
+    assert "no version '99'" in capsys.readouterr().err
+    assert registry.get_version("glass-anomaly-gnn@champion", root=out).version == "2"
+
+
+def test_recalibrate_cli_registers_a_version_with_its_decision(
+    trained_models, plant_dir, tmp_path, capsys
+):
+    out = tmp_path / "ml_metrics"
+    code = main(
+        [
+            "recalibrate",
+            "lstm",
+            "--data",
+            str(plant_dir),
+            "--model",
+            str(trained_models["lstm"]),
+            "--window",
+            "production/day_001..day_002",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "recalibrated" in text and "reason:" in text
+    (version,) = registry.show("glass-defect-lstm", root=out)
+    assert version.tags["decision"] in {"promoted to champion", "kept as challenger"}
+
+
+def test_recalibrate_cli_refuses_a_window_too_small(trained_models, plant_dir, tmp_path, capsys):
+    code = main(
+        [
+            "recalibrate",
+            "lstm",
+            "--data",
+            str(plant_dir),
+            "--model",
+            str(trained_models["lstm"]),
+            "--window",
+            "production/day_001",
+            "--out",
+            str(tmp_path / "ml_metrics"),
+        ]
+    )
+    assert code == 2
+    assert "fewer than the 500 needed" in capsys.readouterr().err
