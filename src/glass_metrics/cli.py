@@ -285,7 +285,9 @@ def _monitor(args: argparse.Namespace) -> int:
         return 0
     for outcome in monitor.run_once(limit=args.limit):
         print(_monitor_line(outcome))
-    return 0
+    for window, error in monitor.rejected:
+        print(f"{window}: rejected, not evaluated: {error}", file=sys.stderr)
+    return 1 if monitor.rejected else 0
 
 
 def _monitor_line(outcome) -> str:

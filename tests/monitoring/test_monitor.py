@@ -142,3 +142,36 @@ def test_rules_file_with_a_typo_exits_2_naming_valid_metrics(tmp_path, plant_dir
     assert code == 2
     err = capsys.readouterr().err
     assert "gnn_acuracy" in err and "gnn_accuracy" in err
+
+
+def test_a_corrupt_window_is_rejected_once_and_the_rest_processed(
+    trained_models, plant_dir, tmp_path, rules_file, capsys
+):
+    out, watch = tmp_path / "ml_metrics", tmp_path / "incoming"
+    watch.mkdir()
+    (watch / "a.parquet").write_bytes(b"not parquet at all")
+    shutil.copy(plant_dir / "production" / "day_001.parquet", watch / "b.parquet")
+    command = [
+        "monitor",
+        "gnn",
+        "--data",
+        str(plant_dir),
+        "--model",
+        str(trained_models["gnn"]),
+        "--rules",
+        str(rules_file),
+        "--out",
+        str(out),
+        "--watch",
+        str(watch),
+        "--no-recalibrate",
+    ]
+
+    assert main(command) == 1
+    captured = capsys.readouterr()
+    assert "a.parquet: rejected, not evaluated" in captured.err
+    assert "b.parquet: n=" in captured.out
+
+    assert main(command) == 0, "a rejected window is not retried"
+    ledger = json.loads((out / "monitor" / "gnn_windows.json").read_text())
+    assert "error" in ledger[str((watch / "a.parquet").resolve())]

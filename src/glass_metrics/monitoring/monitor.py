@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from glass_metrics import api
-from glass_metrics.errors import GlassMetricsError
+from glass_metrics.errors import DataError, GlassMetricsError
 from glass_metrics.evaluation.result import EvaluationResult
 from glass_metrics.fsutil import atomic_write_text, exclusive_lock
 from glass_metrics.monitoring.alerts import ActiveAlert, AlertEvent, AlertTracker
@@ -78,6 +78,8 @@ class Monitor:
         self.tracker = AlertTracker(self.out / "alerts", self.rules)
         self.notifier = notifier or Notifier.from_rules(self.rules, self.out / "alerts" / "outbox")
         self._baselines: dict[Path, EvaluationResult] = {}
+        #: Windows the last :meth:`run_once` skipped for invalid data, with the error.
+        self.rejected: list[tuple[str, str]] = []
 
     @property
     def ledger_path(self) -> Path:
@@ -89,10 +91,22 @@ class Monitor:
         return [w for w in self._windows() if w not in done]
 
     def run_once(self, *, limit: int | None = None) -> list[WindowOutcome]:
-        """Process every pending window (at most ``limit``), in order."""
+        """Process every pending window (at most ``limit``), in order.
+
+        A window whose data is invalid (a :class:`DataError`: missing columns, NaN readings,
+        an unreadable file) is logged, recorded in the ledger with its error so that it is
+        not retried, listed in :attr:`rejected`, and skipped; the windows after it are still
+        processed. A broken model stops the run.
+        """
         outcomes = []
+        self.rejected = []
         for window in self.pending_windows()[:limit]:
-            outcomes.append(self.process(window))
+            try:
+                outcomes.append(self.process(window))
+            except DataError as exc:
+                log.error("window %s rejected: %s", window, exc)
+                self.rejected.append((window, str(exc)))
+                self._record(window, None, error=str(exc))
         self.notifier.flush()
         return outcomes
 
@@ -193,14 +207,17 @@ class Monitor:
             return {}
         return json.loads(self.ledger_path.read_text())
 
-    def _record(self, window: str, result: EvaluationResult) -> None:
+    def _record(
+        self, window: str, result: EvaluationResult | None, *, error: str | None = None
+    ) -> None:
+        entry: dict[str, object] = {"processed_at": datetime.now(UTC).isoformat()}
+        if result is not None:
+            entry.update(sequence=result.sequence, dataset_sha256=result.dataset_sha256)
+        if error is not None:
+            entry["error"] = error
         with exclusive_lock(self.ledger_path.with_suffix(".lock")):
             ledger = self._ledger()
-            ledger[window] = {
-                "sequence": result.sequence,
-                "dataset_sha256": result.dataset_sha256,
-                "processed_at": datetime.now(UTC).isoformat(),
-            }
+            ledger[window] = entry
             atomic_write_text(self.ledger_path, json.dumps(ledger, indent=1, sort_keys=True))
 
 
