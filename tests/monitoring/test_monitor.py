@@ -175,3 +175,24 @@ def test_a_corrupt_window_is_rejected_once_and_the_rest_processed(
     assert main(command) == 0, "a rejected window is not retried"
     ledger = json.loads((out / "monitor" / "gnn_windows.json").read_text())
     assert "error" in ledger[str((watch / "a.parquet").resolve())]
+
+
+def test_follow_mode_survives_a_failed_poll_and_retries(
+    trained_models, plant_dir, tmp_path, rules_file, monkeypatch
+):
+    monitor = _monitor(trained_models, plant_dir, tmp_path / "ml_metrics", rules_file)
+    real_process, calls = monitor.process, []
+
+    def flaky_process(window):
+        calls.append(window)
+        if len(calls) == 1:
+            raise RuntimeError("tracking server unreachable")
+        return real_process(window)
+
+    monkeypatch.setattr(monitor, "process", flaky_process)
+    monkeypatch.setattr("glass_metrics.monitoring.monitor.time.sleep", lambda seconds: None)
+    polls = iter([False, False, True])
+    monitor.run_forever(interval=0, stop=lambda: next(polls))
+
+    assert calls[0] == calls[1] == "production/day_001", "the failed window is retried"
+    assert monitor.pending_windows() == []

@@ -111,9 +111,16 @@ class Monitor:
         return outcomes
 
     def run_forever(self, *, interval: float = 60.0, stop: Callable[[], bool] = lambda: False):
-        """Poll for new windows every ``interval`` seconds until ``stop()`` is true."""
+        """Poll for new windows every ``interval`` seconds until ``stop()`` is true.
+
+        A poll that fails (the MLflow server down, a disk full, a broken model) is logged and
+        retried at the next poll: its window was not recorded, so nothing is skipped.
+        """
         while not stop():
-            self.run_once()
+            try:
+                self.run_once()
+            except Exception:
+                log.exception("monitoring %s failed; retrying in %.0f s", self.kind, interval)
             time.sleep(interval)
 
     def process(self, window: str) -> WindowOutcome:
